@@ -1,0 +1,1 @@
+"""The headless agent: attach, lease, run, upload, report. Never imports Qt."""

@@ -1,0 +1,95 @@
+"""The coordinator's HTTP API as the agent sees it. Transport failures and 5xx
+become CoordinatorUnavailable (try again later); other 4xx become Rejected (final
+for that request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from client.agent.credentials import Credentials
+
+
+class AgentApiError(Exception):
+    pass
+
+
+class CoordinatorUnavailable(AgentApiError):
+    """Down, restarting, overloaded or unreachable: retry with backoff."""
+
+
+class Rejected(AgentApiError):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    if response.status_code >= 500 or response.status_code == 429:
+        raise CoordinatorUnavailable(f"HTTP {response.status_code} from {response.request.url.path}")
+    try:
+        body = response.json()
+        code, detail = str(body.get("error", "")), str(body.get("detail", ""))
+    except ValueError:
+        code, detail = "", response.text[:300]
+    raise Rejected(response.status_code, code, detail)
+
+
+class CoordinatorClient:
+    def __init__(self, base_url: str, credentials: Credentials | None = None,
+                 timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, method: str, path: str, json: Any = None, auth: bool = True) -> Any:
+        headers = {}
+        if auth:
+            if self.credentials is None:
+                raise AgentApiError("this agent is not enrolled yet")
+            headers["Authorization"] = f"Bearer {self.credentials.bearer()}"
+        try:
+            response = await self._http.request(method, self.base_url + path, json=json, headers=headers)
+        except httpx.TransportError as exc:
+            raise CoordinatorUnavailable(f"{type(exc).__name__}: {exc}") from None
+        _raise_for(response)
+        return response.json()
+
+    async def enrol(self, token: str, name: str, capabilities: dict[str, Any]) -> Credentials:
+        body = await self._call("POST", "/api/v1/enrol",
+                                {"token": token, "name": name, "capabilities": capabilities}, auth=False)
+        return Credentials(self.base_url, body["node_id"], body["secret"])
+
+    async def heartbeat(self, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self._call("POST", "/api/v1/nodes/heartbeat", {"capabilities": capabilities})  # type: ignore[no-any-return]
+
+    async def lease(self, max_results: int, projects: list[str] | None) -> list[dict[str, Any]]:
+        body = await self._call("POST", "/api/v1/work/lease",
+                                {"max_results": max_results, "projects": projects or None})
+        return body["assignments"]  # type: ignore[no-any-return]
+
+    async def upload_url(self, result_id: int) -> dict[str, Any]:
+        return await self._call("POST", "/api/v1/work/upload-url", {"result_id": result_id})  # type: ignore[no-any-return]
+
+    async def upload(self, presigned: dict[str, Any], data: bytes) -> None:
+        try:
+            response = await self._http.request(
+                presigned["method"], presigned["url"], content=data, headers=presigned.get("headers") or {}
+            )
+        except httpx.TransportError as exc:
+            raise CoordinatorUnavailable(f"upload failed: {type(exc).__name__}: {exc}") from None
+        if response.status_code == 403:
+            # Expired or otherwise unusable URL: the caller asks for a fresh one.
+            raise Rejected(403, "bad_signature", response.text[:300])
+        _raise_for(response)
+
+    async def report(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", "/api/v1/work/report", body)  # type: ignore[no-any-return]

@@ -1,0 +1,108 @@
+"""Admin endpoints: tokens, projects, work, status, nodes, events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.params import Parameter
+from sqlalchemy import select
+
+from coordinator.api import auth, schemas
+from coordinator.api.state import Services
+from coordinator.db.models import Node
+from coordinator.domain import events, nodes, projects
+
+
+@post("/enrolment-tokens", status_code=201)
+async def create_token(request: Request, data: schemas.TokenIn, services: Services) -> schemas.TokenOut:
+    """A one-time token a volunteer's agent exchanges for node credentials."""
+    now = services.clock()
+    async with services.db.transaction() as session:
+        admin = await nodes.authenticate_admin(session, auth.bearer(request))
+        token = await nodes.create_enrolment_token(session, admin, now, note=data.note,
+                                                   ttl_seconds=data.ttl_seconds)
+    return schemas.TokenOut(token=token)
+
+
+@post("/projects", status_code=201)
+async def create_project(request: Request, data: schemas.ProjectIn, services: Services) -> dict[str, Any]:
+    now = services.clock()
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        project = await projects.create_project(session, data.name, data.app, now, data.description)
+        return {"name": project.name, "app": data.app, "status": project.status}
+
+
+@get("/projects")
+async def list_projects(request: Request, services: Services) -> list[dict[str, Any]]:
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        return [await projects.status(session, p) for p in await projects.list_projects(session)]
+
+
+@get("/projects/{name:str}")
+async def project_status(request: Request, name: str, services: Services) -> dict[str, Any]:
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        return await projects.status(session, await projects.get_project(session, name))
+
+
+@post("/projects/{name:str}/work", status_code=201)
+async def submit_work(request: Request, name: str, data: schemas.WorkIn, services: Services) -> schemas.WorkOut:
+    """Cut a work request (for bpsw-hunter: a, b, chunk) into workunits."""
+    now = services.clock()
+    replication = projects.Replication(
+        min_quorum=data.min_quorum, target_results=data.target_results,
+        max_error_results=data.max_error_results, max_total_results=data.max_total_results,
+        delay_bound=data.delay_bound,
+    )
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        project = await projects.get_project(session, name)
+        count = await projects.submit_work(session, project, dict(data.params), replication, now)
+    return schemas.WorkOut(workunits=count)
+
+
+@post("/projects/{name:str}/status", status_code=200)
+async def set_project_status(request: Request, name: str, data: schemas.ProjectStateIn,
+                             services: Services) -> dict[str, str]:
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        project = await projects.get_project(session, name)
+        await projects.set_status(session, project, data.status, services.clock())
+        return {"name": project.name, "status": project.status}
+
+
+@get("/nodes")
+async def list_nodes(request: Request, services: Services) -> list[dict[str, Any]]:
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        rows = await session.scalars(select(Node).order_by(Node.created_at))
+        return [
+            {"id": n.id, "name": n.name, "status": n.status, "platform": n.platform, "arch": n.arch,
+             "cores": n.cores, "client_version": n.client_version, "last_seen_at": n.last_seen_at}
+            for n in rows
+        ]
+
+
+@get("/events")
+async def list_events(
+    request: Request, services: Services,
+    after: int = Parameter(default=0, ge=0), limit: int = Parameter(default=200, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        return [
+            {"id": e.id, "at": e.at, "kind": e.kind, "node_id": e.node_id, "project_id": e.project_id,
+             "workunit_id": e.workunit_id, "result_id": e.result_id, "data": e.data}
+            for e in await events.since(session, after, limit)
+        ]
+
+
+router = Router(
+    path="/api/v1/admin",
+    route_handlers=[create_token, create_project, list_projects, project_status, submit_work,
+                    set_project_status, list_nodes, list_events],
+    tags=["admin"],
+)

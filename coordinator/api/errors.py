@@ -1,0 +1,54 @@
+"""One place that maps domain and store errors to HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from coordinator.errors import DomainError
+from coordinator.store import InvalidKey, SignatureError, StoreUnavailable
+
+log = logging.getLogger("newral.api")
+
+
+def _error(status: int, code: str, detail: str) -> Response:
+    return Response({"error": code, "detail": detail}, status_code=status)
+
+
+def domain_error(_: Request, exc: DomainError) -> Response:
+    return _error(exc.status, exc.code, exc.message)
+
+
+def http_error(_: Request, exc: HTTPException) -> Response:
+    detail = exc.detail
+    if isinstance(exc, ValidationException) and exc.extra:
+        detail = f"{exc.detail}: {exc.extra}"
+    return _error(exc.status_code, "invalid_request" if exc.status_code < 500 else "error", str(detail))
+
+
+def store_error(_: Request, exc: Exception) -> Response:
+    if isinstance(exc, InvalidKey):
+        return _error(400, "invalid_key", str(exc))
+    if isinstance(exc, SignatureError):
+        return _error(403, "bad_signature", str(exc))
+    return _error(503, "unavailable", f"the object store is unavailable: {exc}")
+
+
+def database_error(_: Request, exc: Exception) -> Response:
+    log.warning("database.unavailable error=%s", type(exc).__name__)
+    return _error(503, "unavailable", "a backend (the database) is unavailable; try again shortly")
+
+
+HANDLERS = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    InvalidKey: store_error,
+    SignatureError: store_error,
+    StoreUnavailable: store_error,
+    OperationalError: database_error,
+    DBAPIError: database_error,
+    OSError: database_error,
+}

@@ -1,0 +1,97 @@
+"""Endpoints volunteers' agents call: enrol, heartbeat, lease, upload URL, report."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, Router, post
+
+from coordinator.api import auth, schemas
+from coordinator.api.state import Services
+from coordinator.db.models import Result
+from coordinator.domain import leasing, nodes, reporting
+from coordinator.errors import Forbidden, LeaseExpired, NotFound
+
+
+def _caps(c: schemas.CapabilitiesIn) -> nodes.Capabilities:
+    return nodes.Capabilities(**msgspec.structs.asdict(c))
+
+
+@post("/enrol", status_code=201)
+async def enrol(data: schemas.EnrolIn, services: Services) -> schemas.EnrolOut:
+    """Exchange a one-time enrolment token for a node id and secret (shown once)."""
+    async with services.db.transaction() as session:
+        node_id, secret = await nodes.enrol(
+            session, data.token, data.name, _caps(data.capabilities), services.clock()
+        )
+    return schemas.EnrolOut(node_id=node_id, secret=secret)
+
+
+@post("/nodes/heartbeat", status_code=200)
+async def heartbeat(request: Request, data: schemas.HeartbeatIn, services: Services) -> schemas.HeartbeatOut:
+    """Say the node is alive, optionally with fresh capabilities."""
+    now = services.clock()
+    async with services.db.transaction() as session:
+        node = await nodes.authenticate_node(session, auth.bearer(request), now)
+        nodes.heartbeat(node, _caps(data.capabilities) if data.capabilities else None, now)
+        return schemas.HeartbeatOut(node_id=node.id, status=node.status, server_time=now)
+
+
+async def _upload(services: Services, key: str, deadline_at: float, now: float) -> schemas.PresignedOut:
+    expires_in = max(60, int(deadline_at - now) + 60)
+    req = await services.store.upload_url(key, expires_in)
+    return schemas.PresignedOut(method=req.method, url=req.url, headers=req.headers, expires_at=req.expires_at)
+
+
+@post("/work/lease", status_code=200)
+async def lease(request: Request, data: schemas.LeaseIn, services: Services) -> schemas.LeaseOut:
+    """Lease up to max_results result slots; each comes with its deadline and upload URL."""
+    now = services.clock()
+    wanted = min(data.max_results, services.settings.max_leases_per_request)
+    async with services.db.transaction() as session:
+        node = await nodes.authenticate_node(session, auth.bearer(request), now)
+        assignments = await leasing.lease(session, node, wanted, now, data.projects)
+    out = [
+        schemas.AssignmentOut(
+            result_id=a.result_id, workunit_id=a.workunit_id, project=a.project, app=a.app,
+            app_version=a.app_version, params=a.params, deadline_at=a.deadline_at,
+            upload=await _upload(services, a.output_key, a.deadline_at, now),
+        )
+        for a in assignments
+    ]
+    return schemas.LeaseOut(assignments=out, server_time=now)
+
+
+@post("/work/upload-url", status_code=200)
+async def upload_url(request: Request, data: schemas.UploadUrlIn, services: Services) -> schemas.PresignedOut:
+    """A fresh upload URL for a result still leased to this node (after a restart, say)."""
+    now = services.clock()
+    async with services.db.transaction() as session:
+        node = await nodes.authenticate_node(session, auth.bearer(request), now)
+        result = await session.get(Result, data.result_id)
+        if result is None:
+            raise NotFound("no such result")
+        if result.node_id != node.id:
+            raise Forbidden("this result is not leased to you")
+        if result.state != "leased" or (result.deadline_at or 0) < now or result.output_key is None:
+            raise LeaseExpired("this result is no longer leased to you")
+        key, deadline = result.output_key, result.deadline_at or now
+    return await _upload(services, key, deadline, now)
+
+
+@post("/work/report", status_code=200)
+async def report(request: Request, data: schemas.ReportIn, services: Services) -> schemas.ReportOut:
+    """Report a leased result: success (output uploaded first) or error. Idempotent."""
+    node = await auth.node(request, services)
+    receipt = await reporting.submit(
+        services.db, services.store, node.id,
+        reporting.Report(**msgspec.structs.asdict(data)),
+        services.clock(), services.settings.max_output_bytes,
+    )
+    return schemas.ReportOut(
+        result_id=receipt.result_id, state=receipt.state, verdict=receipt.verdict,
+        duplicate=receipt.duplicate,
+    )
+
+
+router = Router(path="/api/v1", route_handlers=[enrol, heartbeat, lease, upload_url, report],
+                tags=["nodes"])

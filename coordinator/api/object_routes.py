@@ -1,0 +1,59 @@
+"""Signed, expiring object URLs for the local-folder store (S3 serves its own)."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, Router, get, put
+from litestar.params import Parameter
+
+from coordinator.api.state import Services
+from coordinator.errors import InvalidInput, NotFound, PayloadTooLarge
+from coordinator.store import LocalStore, ObjectNotFound, ObjectTooLarge
+
+
+def _local(services: Services) -> LocalStore:
+    if not isinstance(services.store, LocalStore):
+        raise NotFound("this coordinator keeps objects in S3; use the URL it gave you")
+    return services.store
+
+
+@put("/objects/{key:path}", status_code=200)
+async def put_object(
+    request: Request, key: str, services: Services,
+    op: str, exp: str, sig: str = Parameter(max_length=128),
+) -> dict[str, int]:
+    store = _local(services)
+    key = key.lstrip("/")
+    if op != "put":
+        raise InvalidInput("this URL is not for uploads")
+    services.signer.verify("put", key, exp, sig, now=services.clock())
+    cap = services.settings.max_output_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > cap):
+        raise PayloadTooLarge(f"objects are limited to {cap} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise PayloadTooLarge(f"objects are limited to {cap} bytes")
+    await store.put(key, bytes(body))
+    return {"size": len(body)}
+
+
+@get("/objects/{key:path}")
+async def get_object(key: str, services: Services, op: str, exp: str, sig: str) -> Response:
+    store = _local(services)
+    key = key.lstrip("/")
+    if op != "get":
+        raise InvalidInput("this URL is not for downloads")
+    services.signer.verify("get", key, exp, sig, now=services.clock())
+    try:
+        data = await store.get(key, max_size=64 << 20)
+    except ObjectNotFound:
+        raise NotFound("no such object") from None
+    except ObjectTooLarge:
+        raise PayloadTooLarge("object too large to serve") from None
+    return Response(data, media_type="application/octet-stream")
+
+
+router = Router(path="/api/v1", route_handlers=[put_object, get_object], tags=["objects"],
+                include_in_schema=True)

@@ -1,0 +1,19 @@
+"""What every handler needs, built once per app by the factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from coordinator.db.database import Database
+from coordinator.settings import Settings
+from coordinator.store import ObjectStore, UrlSigner
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    store: ObjectStore
+    signer: UrlSigner
+    clock: Callable[[], float]

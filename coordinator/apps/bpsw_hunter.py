@@ -1,0 +1,103 @@
+"""BPSW-Hunter: sweep [a, b) below 2^64 for primes, base-2 strong pseudoprimes and
+Baillie-PSW pseudoprimes (composites that also pass the strong Lucas test)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import gmpy2
+
+from coordinator.apps.base import CheckedOutput, FindingPlan, OutputInvalid, WorkunitPlan
+from coordinator.errors import InvalidInput
+from cyext import bpsw_format
+
+LIMIT = 1 << 64
+MAX_WORKUNITS_PER_REQUEST = 100_000
+
+
+class BpswHunter:
+    name = "bpsw-hunter"
+    version = "1.0"
+    description = "Sweeps ranges below 2^64 for base-2 strong pseudoprimes and BPSW counterexamples."
+
+    def plan(self, request: dict[str, Any]) -> list[WorkunitPlan]:
+        a, b, chunk = (_int_field(request, key) for key in ("a", "b", "chunk"))
+        if not 0 <= a < b <= LIMIT:
+            raise InvalidInput(f"need 0 <= a < b <= 2^64, got a={a}, b={b}")
+        if chunk < 1000:
+            raise InvalidInput("chunk must be at least 1000 integers")
+        count = -(-(b - a) // chunk)
+        if count > MAX_WORKUNITS_PER_REQUEST:
+            raise InvalidInput(
+                f"that makes {count} workunits; at most {MAX_WORKUNITS_PER_REQUEST} per request"
+            )
+        return [
+            WorkunitPlan(params={"a": str(lo), "b": str(min(lo + chunk, b))}, cost=min(chunk, b - lo))
+            for lo in range(a, b, chunk)
+        ]
+
+    def check(self, params: dict[str, Any], data: bytes) -> CheckedOutput:
+        try:
+            out = bpsw_format.decode(data)
+        except ValueError as exc:
+            raise OutputInvalid(f"output is not a canonical sweep: {exc}") from None
+        if (out.a, out.b) != (int(params["a"]), int(params["b"])):
+            raise OutputInvalid(f"output covers [{out.a}, {out.b}), not the workunit's range")
+        if out.prime_count > out.b - out.a:
+            raise OutputInvalid("more primes than integers in the range")
+        findings = []
+        # Every listed pseudoprime is cheap to re-test, so each one is checked here.
+        for n, lucas in out.pseudoprimes:
+            if gmpy2.is_prime(n) or not gmpy2.is_strong_prp(n, 2):
+                raise OutputInvalid(f"{n} is not a base-2 strong pseudoprime")
+            if bool(gmpy2.is_strong_selfridge_prp(n)) != lucas:
+                raise OutputInvalid(f"wrong strong Lucas verdict for {n}")
+            if lucas:
+                findings.append(
+                    FindingPlan(kind="bpsw-claim", value=str(n), data={"a": str(out.a), "b": str(out.b)})
+                )
+        summary = {
+            "primes": out.prime_count,
+            "spsp": len(out.pseudoprimes),
+            "bpsw_claims": [str(n) for n in out.bpsw_claims],
+            "integers": out.b - out.a,
+        }
+        return CheckedOutput(summary=summary, findings=tuple(findings))
+
+    def totals(self, summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        primes = spsp = integers = 0
+        claims: list[str] = []
+        for s in summaries:
+            primes += s["primes"]
+            spsp += s["spsp"]
+            integers += s["integers"]
+            claims.extend(s["bpsw_claims"])
+        return {"integers": integers, "primes": primes, "spsp": spsp, "bpsw_pseudoprimes": len(claims)}
+
+
+def _int_field(request: dict[str, Any], key: str) -> int:
+    raw = request.get(key)
+    if isinstance(raw, bool) or raw is None:
+        raise InvalidInput(f"{key} is required and must be an integer")
+    if isinstance(raw, int):
+        return raw
+    try:
+        return parse_int(str(raw))
+    except ValueError:
+        raise InvalidInput(f"{key} must be an integer (like 1000000, 1e9 or 2^63), got {raw!r}") from None
+
+
+def parse_int(text: str) -> int:
+    """Integers as people write them: 1000000, 1_000_000, 1e9 or 2^63."""
+    text = text.strip().replace("_", "")
+    if len(text) > 40:
+        raise ValueError(text)
+    for sep, max_exp in (("e", 30), ("^", 80)):
+        if sep in text.lower():
+            base, exp = text.lower().split(sep, 1)
+            if not base.isdigit() or not exp.isdigit() or int(exp) > max_exp:
+                raise ValueError(text)
+            return int(base) * 10 ** int(exp) if sep == "e" else int(base) ** int(exp)
+    if not text.lstrip("-").isdigit():
+        raise ValueError(text)
+    return int(text)

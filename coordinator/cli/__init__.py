@@ -1,0 +1,1 @@
+"""Command-line front ends: the coordinator server and the admin CLI."""

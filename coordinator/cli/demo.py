@@ -1,0 +1,92 @@
+"""`newral demo`: an embedded coordinator and two agents on loopback sweep
+[0, 10^9) for BPSW-Hunter, with a progress line, then print the totals."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from coordinator.apps.bpsw_hunter import parse_int
+from coordinator.cli import processes
+from coordinator.cli.admin import AdminClient, CliError
+
+# Known counts, for the check printed at the end.
+PRIMES_BELOW = {10**6: 78_498, 10**7: 664_579, 10**8: 5_761_455, 10**9: 50_847_534, 10**10: 455_052_511}
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / total) if total else width
+    return "#" * filled + "-" * (width - filled)
+
+
+def run(bound: str = "1e9", chunk: str = "1e7", agents: int = 2, keep: bool = False) -> int:
+    try:
+        b, step = parse_int(bound), parse_int(chunk)
+    except ValueError:
+        raise CliError(f"--bound and --chunk must be integers like 1e9, got {bound!r}, {chunk!r}") from None
+    if not 1000 <= b <= 10**12:
+        raise CliError("--bound must be between 1000 and 10^12 for the demo")
+    root = Path(tempfile.mkdtemp(prefix="newral-demo-"))
+    port = processes.free_port()
+    url = f"http://127.0.0.1:{port}"
+    print(f"Newral demo: coordinator on {url}, {agents} agents, data in {root}")
+    coordinator = processes.start_coordinator(root / "coordinator", port)
+    agent_procs = []
+    admin = None
+    started = time.monotonic()
+    try:
+        processes.wait_healthy(url, coordinator)
+        token = (root / "coordinator" / "admin-token").read_text().strip()
+        admin = AdminClient(url, token)
+        admin.call("POST", "/projects", {"name": "bpsw-hunter", "app": "bpsw-hunter"})
+        made = admin.call("POST", "/projects/bpsw-hunter/work",
+                          {"params": {"a": 0, "b": b, "chunk": step}, "delay_bound": 600})
+        total = made["workunits"]
+        print(f"BPSW-Hunter: sweeping [0, {b:,}) in {total} workunits of {step:,}")
+        for i in range(agents):
+            enrol = admin.call("POST", "/enrolment-tokens", {"note": f"demo agent {i + 1}"})["token"]
+            agent_procs.append(processes.start_agent(url, enrol, root / f"agent{i + 1}",
+                                                     concurrency=1, name=f"demo-agent-{i + 1}"))
+        status = {}
+        while True:
+            status = admin.call("GET", "/projects/bpsw-hunter")
+            wu = status["workunits"]
+            elapsed = time.monotonic() - started
+            line = (f"\r[{_bar(wu['validated'], total)}] {wu['validated']}/{total} validated, "
+                    f"{wu['running_results']} running, {elapsed:5.1f} s")
+            print(line, end="", flush=True)
+            if status["done"]:
+                break
+            for p in agent_procs:
+                if p.poll() is not None:
+                    raise CliError(f"an agent exited early (code {p.returncode}); see {root}")
+            time.sleep(0.5)
+        print()
+        elapsed = time.monotonic() - started
+        totals = status["totals"]
+        print(f"\nIntegers swept:                 {totals['integers']:,}")
+        print(f"Primes:                         {totals['primes']:,}")
+        print(f"Base-2 strong pseudoprimes:     {totals['spsp']:,}")
+        print(f"BPSW pseudoprimes found:        {totals['bpsw_pseudoprimes']}")
+        print(f"Failed workunits:               {status['workunits']['failed']}")
+        print(f"Time:                           {elapsed:.1f} s")
+        expected = PRIMES_BELOW.get(b)
+        if expected is not None:
+            verdict = "matches" if totals["primes"] == expected else "DOES NOT MATCH"
+            print(f"Prime count {verdict} the known value {expected:,} for pi({b:,}).")
+            if totals["primes"] != expected:
+                return 1
+        return 0 if status["workunits"]["failed"] == 0 else 1
+    finally:
+        if admin is not None:
+            admin.close()
+        for p in agent_procs:
+            processes.stop(p)
+        processes.stop(coordinator)
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"data kept in {root}", file=sys.stderr)

@@ -1,0 +1,112 @@
+"""The scheduler: hands a node the result slots it is eligible for, in one
+transaction. PostgreSQL claims rows with FOR UPDATE SKIP LOCKED so concurrent
+coordinators never hand out the same slot; SQLite runs writes one at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from coordinator.db.models import App, AppVersion, Node, Project, Result, Workunit
+from coordinator.domain import events
+
+# Candidates fetched per slot wanted: a few extra absorb rows skipped because the
+# node already holds another replica of the same workunit.
+OVERFETCH = 4
+
+
+@dataclass(frozen=True)
+class Assignment:
+    result_id: int
+    workunit_id: int
+    project: str
+    app: str
+    app_version: str
+    params: dict[str, Any]
+    deadline_at: float
+    output_key: str
+
+
+def output_key(project_id: int, workunit_id: int, result_id: int) -> str:
+    return f"results/p{project_id}/wu{workunit_id}/r{result_id}.out"
+
+
+async def lease(
+    session: AsyncSession,
+    node: Node,
+    max_results: int,
+    now: float,
+    projects: list[str] | None = None,
+) -> list[Assignment]:
+    if max_results <= 0 or node.status != "active":
+        return []
+    other = aliased(Result)
+    eligible = (
+        select(Result.id, Result.workunit_id)
+        .join(Workunit, Workunit.id == Result.workunit_id)
+        .join(Project, Project.id == Workunit.project_id)
+        .where(
+            Result.state == "unsent",
+            Workunit.state == "active",
+            Project.status == "active",
+            Workunit.min_memory_bytes <= node.memory_bytes,
+            Workunit.min_disk_bytes <= node.disk_free_bytes,
+            ~exists().where(other.workunit_id == Result.workunit_id, other.node_id == node.id),
+        )
+        .order_by(Result.id)
+        .limit(max_results * OVERFETCH)
+        .with_for_update(skip_locked=True, of=Result)
+    )
+    if projects:
+        eligible = eligible.where(Project.name.in_(projects))
+
+    chosen: list[int] = []
+    seen_workunits: set[int] = set()
+    for result_id, workunit_id in (await session.execute(eligible)).all():
+        if workunit_id in seen_workunits:
+            continue  # never two replicas of one workunit to one node
+        seen_workunits.add(workunit_id)
+        chosen.append(result_id)
+        if len(chosen) == max_results:
+            break
+    if not chosen:
+        return []
+
+    rows = (
+        await session.execute(
+            select(Result, Workunit, Project.name, App.name, AppVersion.version)
+            .join(Workunit, Workunit.id == Result.workunit_id)
+            .join(Project, Project.id == Workunit.project_id)
+            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
+            .join(App, App.id == AppVersion.app_id)
+            .where(Result.id.in_(chosen))
+            .order_by(Result.id)
+        )
+    ).all()
+    assignments = []
+    for result, wu, project_name, app_name, version in rows:
+        result.state = "leased"
+        result.node_id = node.id
+        result.leased_at = now
+        result.deadline_at = now + wu.delay_bound
+        result.output_key = output_key(wu.project_id, wu.id, result.id)
+        events.record(session, "result.leased", now, node_id=node.id, project_id=wu.project_id,
+                      workunit_id=wu.id, result_id=result.id, deadline_at=result.deadline_at)
+        assignments.append(
+            Assignment(
+                result_id=result.id,
+                workunit_id=wu.id,
+                project=project_name,
+                app=app_name,
+                app_version=version,
+                params=dict(wu.params),
+                deadline_at=result.deadline_at,
+                output_key=result.output_key,
+            )
+        )
+    node.last_seen_at = now
+    return assignments

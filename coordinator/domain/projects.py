@@ -1,0 +1,180 @@
+"""Projects and their work: creation, submission and progress."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator import apps
+from coordinator.db.models import App, AppVersion, Finding, Project, Result, Workunit
+from coordinator.domain import events
+from coordinator.errors import Conflict, InvalidInput, NotFound
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Replication:
+    min_quorum: int = 1
+    target_results: int = 1
+    max_error_results: int = 3
+    max_total_results: int = 8
+    delay_bound: float = 3600.0
+
+    def check(self) -> None:
+        if not 1 <= self.min_quorum <= 10:
+            raise InvalidInput("min_quorum must be between 1 and 10")
+        if not self.min_quorum <= self.target_results <= 20:
+            raise InvalidInput("target_results must be at least min_quorum and at most 20")
+        if not self.target_results <= self.max_total_results <= 50:
+            raise InvalidInput("max_total_results must be at least target_results and at most 50")
+        if not 0 <= self.max_error_results <= 50:
+            raise InvalidInput("max_error_results must be between 0 and 50")
+        if not 10 <= self.delay_bound <= 30 * 86400:
+            raise InvalidInput("delay_bound must be between 10 seconds and 30 days")
+
+
+async def ensure_app_version(session: AsyncSession, spec: apps.AppSpec, now: float) -> AppVersion:
+    app = await session.scalar(select(App).where(App.name == spec.name))
+    if app is None:
+        app = App(name=spec.name, description=spec.description, created_at=now)
+        session.add(app)
+        await session.flush()
+    version = await session.scalar(
+        select(AppVersion).where(AppVersion.app_id == app.id, AppVersion.version == spec.version)
+    )
+    if version is None:
+        version = AppVersion(app_id=app.id, version=spec.version, platform="any", created_at=now)
+        session.add(version)
+        await session.flush()
+        events.record(session, "app_version.published", now, app=spec.name, version=spec.version)
+    return version
+
+
+async def create_project(
+    session: AsyncSession, name: str, app_name: str, now: float, description: str = ""
+) -> Project:
+    if not NAME_RE.match(name):
+        raise InvalidInput("project names are 1-63 lower-case letters, digits and dashes")
+    spec = apps.get(app_name)
+    if await session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise Conflict(f"a project named {name!r} exists already")
+    version = await ensure_app_version(session, spec, now)
+    project = Project(name=name, app_id=version.app_id, description=description, created_at=now)
+    session.add(project)
+    await session.flush()
+    events.record(session, "project.created", now, project_id=project.id, level=logging.INFO,
+                  name=name, app=app_name)
+    return project
+
+
+async def get_project(session: AsyncSession, name: str) -> Project:
+    project = await session.scalar(select(Project).where(Project.name == name))
+    if project is None:
+        raise NotFound(f"no project named {name!r}")
+    return project
+
+
+async def app_of(session: AsyncSession, project: Project) -> apps.AppSpec:
+    app = await session.get(App, project.app_id)
+    assert app is not None
+    return apps.get(app.name)
+
+
+async def set_status(session: AsyncSession, project: Project, status: str, now: float) -> None:
+    if status not in ("active", "paused"):
+        raise InvalidInput("status must be 'active' or 'paused'")
+    if project.status != status:
+        project.status = status
+        events.record(session, f"project.{'resumed' if status == 'active' else 'paused'}", now,
+                      project_id=project.id, level=logging.INFO)
+
+
+async def submit_work(
+    session: AsyncSession,
+    project: Project,
+    request: dict[str, Any],
+    replication: Replication,
+    now: float,
+) -> int:
+    """Cuts the request into workunits with their unsent results; returns how many."""
+    replication.check()
+    spec = await app_of(session, project)
+    plans = spec.plan(request)
+    version = await ensure_app_version(session, spec, now)
+    units = [
+        Workunit(
+            project_id=project.id,
+            app_version_id=version.id,
+            params=plan.params,
+            cost=plan.cost,
+            min_quorum=replication.min_quorum,
+            target_results=replication.target_results,
+            max_error_results=replication.max_error_results,
+            max_total_results=replication.max_total_results,
+            delay_bound=replication.delay_bound,
+            result_count=replication.target_results,
+            created_at=now,
+        )
+        for plan in plans
+    ]
+    session.add_all(units)
+    await session.flush()
+    session.add_all(
+        Result(workunit_id=wu.id, state="unsent", created_at=now)
+        for wu in units
+        for _ in range(replication.target_results)
+    )
+    events.record(session, "work.submitted", now, project_id=project.id, level=logging.INFO,
+                  workunits=len(units), request={k: str(v) for k, v in request.items()})
+    return len(units)
+
+
+async def status(session: AsyncSession, project: Project) -> dict[str, Any]:
+    spec = await app_of(session, project)
+    counts = dict(
+        (await session.execute(
+            select(Workunit.state, func.count()).where(Workunit.project_id == project.id)
+            .group_by(Workunit.state)
+        )).all()
+    )
+    running = await session.scalar(
+        select(func.count()).select_from(Result).join(Workunit, Result.workunit_id == Workunit.id)
+        .where(Workunit.project_id == project.id, Result.state == "leased")
+    )
+    summaries = await session.scalars(
+        select(Workunit.summary).where(Workunit.project_id == project.id, Workunit.state == "validated")
+    )
+    findings = await session.scalars(
+        select(Finding).where(Finding.project_id == project.id).order_by(Finding.id)
+    )
+    total = sum(counts.values())
+    return {
+        "name": project.name,
+        "app": spec.name,
+        "status": project.status,
+        "workunits": {
+            "total": total,
+            "validated": counts.get("validated", 0),
+            "active": counts.get("active", 0),
+            "failed": counts.get("failed", 0),
+            "cancelled": counts.get("cancelled", 0),
+            "running_results": running or 0,
+        },
+        "done": total > 0 and counts.get("active", 0) == 0,
+        "totals": spec.totals(s for s in summaries if s is not None),
+        "findings": [
+            {"kind": f.kind, "value": f.value, "status": f.status, "workunit_id": f.workunit_id,
+             "result_id": f.result_id}
+            for f in findings
+        ],
+    }
+
+
+async def list_projects(session: AsyncSession) -> list[Project]:
+    return list(await session.scalars(select(Project).order_by(Project.id)))

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs the whole test suite (SQLite and PostgreSQL,
+# local folder and S3 on a loopback moto server, real coordinator and agent
+# processes). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+# PostgreSQL: the tests use the server on 127.0.0.1:5432 when one answers, else
+# start a throwaway cluster from the local binaries; make sure those exist.
+if ! .venv/bin/python -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 2)' 2>/dev/null \
+   && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "test: installing PostgreSQL from Debian for the database tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+fi
+
+exec .venv/bin/python -m pytest -q "$@"
