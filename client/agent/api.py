@@ -86,10 +86,12 @@ class CoordinatorClient:
             )
         except httpx.TransportError as exc:
             raise CoordinatorUnavailable(f"upload failed: {type(exc).__name__}: {exc}") from None
-        if response.status_code == 403:
-            # Expired or otherwise unusable URL: the caller asks for a fresh one.
-            raise Rejected(403, "bad_signature", response.text[:300])
-        _raise_for(response)
+        if response.status_code in (403, 413):
+            # 403: an expired or unusable URL, so the caller asks for a fresh one; 413: too big.
+            raise Rejected(response.status_code, "upload_refused", response.text[:300])
+        if response.status_code >= 400:
+            # Anything else is the object store's trouble, not a verdict on the result: retry later.
+            raise CoordinatorUnavailable(f"upload failed with HTTP {response.status_code}")
 
     async def report(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self._call("POST", "/api/v1/work/report", body)  # type: ignore[no-any-return]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar import Request, Router, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 from sqlalchemy import select
 
 from coordinator.api import auth, schemas
@@ -15,7 +17,7 @@ from coordinator.domain import events, nodes, projects
 
 
 @post("/enrolment-tokens", status_code=201)
-async def create_token(request: Request, data: schemas.TokenIn, services: Services) -> schemas.TokenOut:
+async def create_token(request: Request, data: JSONBody[schemas.TokenIn], services: NamedDependency[Services]) -> schemas.TokenOut:
     """A one-time token a volunteer's agent exchanges for node credentials."""
     now = services.clock()
     async with services.db.transaction() as session:
@@ -26,7 +28,7 @@ async def create_token(request: Request, data: schemas.TokenIn, services: Servic
 
 
 @post("/projects", status_code=201)
-async def create_project(request: Request, data: schemas.ProjectIn, services: Services) -> dict[str, Any]:
+async def create_project(request: Request, data: JSONBody[schemas.ProjectIn], services: NamedDependency[Services]) -> dict[str, Any]:
     now = services.clock()
     async with services.db.transaction() as session:
         await nodes.authenticate_admin(session, auth.bearer(request))
@@ -35,21 +37,21 @@ async def create_project(request: Request, data: schemas.ProjectIn, services: Se
 
 
 @get("/projects")
-async def list_projects(request: Request, services: Services) -> list[dict[str, Any]]:
+async def list_projects(request: Request, services: NamedDependency[Services]) -> list[dict[str, Any]]:
     async with services.db.transaction() as session:
         await nodes.authenticate_admin(session, auth.bearer(request))
         return [await projects.status(session, p) for p in await projects.list_projects(session)]
 
 
 @get("/projects/{name:str}")
-async def project_status(request: Request, name: str, services: Services) -> dict[str, Any]:
+async def project_status(request: Request, name: FromPath[str], services: NamedDependency[Services]) -> dict[str, Any]:
     async with services.db.transaction() as session:
         await nodes.authenticate_admin(session, auth.bearer(request))
         return await projects.status(session, await projects.get_project(session, name))
 
 
 @post("/projects/{name:str}/work", status_code=201)
-async def submit_work(request: Request, name: str, data: schemas.WorkIn, services: Services) -> schemas.WorkOut:
+async def submit_work(request: Request, name: FromPath[str], data: JSONBody[schemas.WorkIn], services: NamedDependency[Services]) -> schemas.WorkOut:
     """Cut a work request (for bpsw-hunter: a, b, chunk) into workunits."""
     now = services.clock()
     replication = projects.Replication(
@@ -65,8 +67,8 @@ async def submit_work(request: Request, name: str, data: schemas.WorkIn, service
 
 
 @post("/projects/{name:str}/status", status_code=200)
-async def set_project_status(request: Request, name: str, data: schemas.ProjectStateIn,
-                             services: Services) -> dict[str, str]:
+async def set_project_status(request: Request, name: FromPath[str], data: JSONBody[schemas.ProjectStateIn],
+                             services: NamedDependency[Services]) -> dict[str, str]:
     async with services.db.transaction() as session:
         await nodes.authenticate_admin(session, auth.bearer(request))
         project = await projects.get_project(session, name)
@@ -75,7 +77,7 @@ async def set_project_status(request: Request, name: str, data: schemas.ProjectS
 
 
 @get("/nodes")
-async def list_nodes(request: Request, services: Services) -> list[dict[str, Any]]:
+async def list_nodes(request: Request, services: NamedDependency[Services]) -> list[dict[str, Any]]:
     async with services.db.transaction() as session:
         await nodes.authenticate_admin(session, auth.bearer(request))
         rows = await session.scalars(select(Node).order_by(Node.created_at))
@@ -88,8 +90,9 @@ async def list_nodes(request: Request, services: Services) -> list[dict[str, Any
 
 @get("/events")
 async def list_events(
-    request: Request, services: Services,
-    after: int = Parameter(default=0, ge=0), limit: int = Parameter(default=200, ge=1, le=1000),
+    request: Request, services: NamedDependency[Services],
+    after: Annotated[int, QueryParameter(ge=0)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     async with services.db.transaction() as session:
         await nodes.authenticate_admin(session, auth.bearer(request))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import msgspec
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar import Request, Router, post
 
 from coordinator.api import auth, schemas
@@ -17,7 +19,7 @@ def _caps(c: schemas.CapabilitiesIn) -> nodes.Capabilities:
 
 
 @post("/enrol", status_code=201)
-async def enrol(data: schemas.EnrolIn, services: Services) -> schemas.EnrolOut:
+async def enrol(data: JSONBody[schemas.EnrolIn], services: NamedDependency[Services]) -> schemas.EnrolOut:
     """Exchange a one-time enrolment token for a node id and secret (shown once)."""
     async with services.db.transaction() as session:
         node_id, secret = await nodes.enrol(
@@ -27,7 +29,7 @@ async def enrol(data: schemas.EnrolIn, services: Services) -> schemas.EnrolOut:
 
 
 @post("/nodes/heartbeat", status_code=200)
-async def heartbeat(request: Request, data: schemas.HeartbeatIn, services: Services) -> schemas.HeartbeatOut:
+async def heartbeat(request: Request, data: JSONBody[schemas.HeartbeatIn], services: NamedDependency[Services]) -> schemas.HeartbeatOut:
     """Say the node is alive, optionally with fresh capabilities."""
     now = services.clock()
     async with services.db.transaction() as session:
@@ -36,14 +38,14 @@ async def heartbeat(request: Request, data: schemas.HeartbeatIn, services: Servi
         return schemas.HeartbeatOut(node_id=node.id, status=node.status, server_time=now)
 
 
-async def _upload(services: Services, key: str, deadline_at: float, now: float) -> schemas.PresignedOut:
+async def _upload(services: NamedDependency[Services], key: str, deadline_at: float, now: float) -> schemas.PresignedOut:
     expires_in = max(60, int(deadline_at - now) + 60)
     req = await services.store.upload_url(key, expires_in)
     return schemas.PresignedOut(method=req.method, url=req.url, headers=req.headers, expires_at=req.expires_at)
 
 
 @post("/work/lease", status_code=200)
-async def lease(request: Request, data: schemas.LeaseIn, services: Services) -> schemas.LeaseOut:
+async def lease(request: Request, data: JSONBody[schemas.LeaseIn], services: NamedDependency[Services]) -> schemas.LeaseOut:
     """Lease up to max_results result slots; each comes with its deadline and upload URL."""
     now = services.clock()
     wanted = min(data.max_results, services.settings.max_leases_per_request)
@@ -62,7 +64,7 @@ async def lease(request: Request, data: schemas.LeaseIn, services: Services) -> 
 
 
 @post("/work/upload-url", status_code=200)
-async def upload_url(request: Request, data: schemas.UploadUrlIn, services: Services) -> schemas.PresignedOut:
+async def upload_url(request: Request, data: JSONBody[schemas.UploadUrlIn], services: NamedDependency[Services]) -> schemas.PresignedOut:
     """A fresh upload URL for a result still leased to this node (after a restart, say)."""
     now = services.clock()
     async with services.db.transaction() as session:
@@ -79,7 +81,7 @@ async def upload_url(request: Request, data: schemas.UploadUrlIn, services: Serv
 
 
 @post("/work/report", status_code=200)
-async def report(request: Request, data: schemas.ReportIn, services: Services) -> schemas.ReportOut:
+async def report(request: Request, data: JSONBody[schemas.ReportIn], services: NamedDependency[Services]) -> schemas.ReportOut:
     """Report a leased result: success (output uploaded first) or error. Idempotent."""
     node = await auth.node(request, services)
     receipt = await reporting.submit(

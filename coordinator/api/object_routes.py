@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from litestar.di import NamedDependency
 from litestar import Request, Response, Router, get, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from coordinator.api.state import Services
 from coordinator.errors import InvalidInput, NotFound, PayloadTooLarge
 from coordinator.store import LocalStore, ObjectNotFound, ObjectTooLarge
 
 
-def _local(services: Services) -> LocalStore:
+def _local(services: NamedDependency[Services]) -> LocalStore:
     if not isinstance(services.store, LocalStore):
         raise NotFound("this coordinator keeps objects in S3; use the URL it gave you")
     return services.store
@@ -18,8 +21,8 @@ def _local(services: Services) -> LocalStore:
 
 @put("/objects/{key:path}", status_code=200)
 async def put_object(
-    request: Request, key: str, services: Services,
-    op: str, exp: str, sig: str = Parameter(max_length=128),
+    request: Request, key: FromPath[str], services: NamedDependency[Services],
+    op: FromQuery[str], exp: FromQuery[str], sig: Annotated[str, QueryParameter(max_length=128)],
 ) -> dict[str, int]:
     store = _local(services)
     key = key.lstrip("/")
@@ -40,7 +43,10 @@ async def put_object(
 
 
 @get("/objects/{key:path}")
-async def get_object(key: str, services: Services, op: str, exp: str, sig: str) -> Response:
+async def get_object(
+    key: FromPath[str], services: NamedDependency[Services],
+    op: FromQuery[str], exp: FromQuery[str], sig: Annotated[str, QueryParameter(max_length=128)],
+) -> Response:
     store = _local(services)
     key = key.lstrip("/")
     if op != "get":

@@ -88,10 +88,12 @@ def _int_field(request: dict[str, Any], key: str) -> int:
 
 
 def parse_int(text: str) -> int:
-    """Integers as people write them: 1000000, 1_000_000, 1e9 or 2^63."""
-    text = text.strip().replace("_", "")
-    if len(text) > 40:
+    """Integers as people write them: 1000000, 1_000_000, 1e9, 2^63, 2^63+10^9."""
+    text = text.strip().replace("_", "").replace(" ", "")
+    if not text or len(text) > 60:
         raise ValueError(text)
+    if "+" in text.lstrip("+"):
+        return sum(parse_int(term) for term in text.split("+"))
     for sep, max_exp in (("e", 30), ("^", 80)):
         if sep in text.lower():
             base, exp = text.lower().split(sep, 1)

@@ -28,8 +28,7 @@ def start_coordinator(data_dir: Path, port: int, *, database_url: str | None = N
            "--bind", f"127.0.0.1:{port}"]
     if database_url:
         cmd += ["--database-url", database_url]
-    log = open(log_file or data_dir / "coordinator.log", "ab")
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return _spawn(cmd, env, log_file or data_dir / "coordinator.log")
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60.0) -> None:
@@ -54,8 +53,13 @@ def start_agent(coordinator_url: str, token: str, data_dir: Path, *, concurrency
     cmd = [sys.executable, "-m", "client.agent.cli", "--coordinator", coordinator_url, "--token", token,
            "--data-dir", str(data_dir), "--concurrency", str(concurrency), "--name", name,
            "--no-keyring", *(extra_args or [])]
-    log = open(data_dir / "agent.log", "ab")
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return _spawn(cmd, env, data_dir / "agent.log")
+
+
+def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Starts cmd in its own session with output appended to log_path."""
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> int:

@@ -36,7 +36,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
     if request.param == "postgres+s3":
         s3: S3Endpoint = request.getfixturevalue("s3_endpoint")
         c.database_url = request.getfixturevalue("pg_url")
-        c.env = {"NEWRAL_OBJECT_STORE": f"s3://{s3.new_bucket_name()}",
+        c.env = {"NEWRAL_OBJECT_STORE": f"s3://{s3.create_bucket()}",
                  "NEWRAL_S3_ENDPOINT": s3.endpoint_url, "NEWRAL_S3_ACCESS_KEY": s3.access_key,
                  "NEWRAL_S3_SECRET_KEY": s3.secret_key, "NEWRAL_S3_REGION": s3.region}
     try:
