@@ -16,4 +16,20 @@ if ! .venv/bin/python -c 'import socket; socket.create_connection(("127.0.0.1", 
     fi
 fi
 
+# Other Debian packages the tests use (browsers, Xvfb, ...): install what is missing.
+missing=()
+while read -r pkg; do
+    [ -z "$pkg" ] || [ "${pkg#\#}" != "$pkg" ] && continue
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done < scripts/debian-packages.txt
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "test: installing Debian packages: ${missing[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "test: please install these Debian packages first: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
 exec .venv/bin/python -m pytest -q "$@"

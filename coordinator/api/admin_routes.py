@@ -13,7 +13,8 @@ from sqlalchemy import select
 from coordinator.api import auth, schemas
 from coordinator.api.state import Services
 from coordinator.db.models import Node
-from coordinator.domain import events, nodes, projects
+from coordinator.domain import events, nodes, projects, trust
+from coordinator.errors import NotFound
 
 
 @post("/enrolment-tokens", status_code=201)
@@ -83,9 +84,25 @@ async def list_nodes(request: Request, services: NamedDependency[Services]) -> l
         rows = await session.scalars(select(Node).order_by(Node.created_at))
         return [
             {"id": n.id, "name": n.name, "status": n.status, "platform": n.platform, "arch": n.arch,
-             "cores": n.cores, "client_version": n.client_version, "last_seen_at": n.last_seen_at}
+             "cores": n.cores, "memory_bytes": n.memory_bytes, "client_version": n.client_version,
+             "last_seen_at": n.last_seen_at, "trust_level": n.trust_level, "trust_score": n.trust_score,
+             "valid": n.valid_count, "invalid": n.invalid_count, "errors": n.error_count,
+             "timeouts": n.timeout_count, "credit": n.credit, "status_reason": n.status_reason}
             for n in rows
         ]
+
+
+@post("/nodes/{node_id:str}/status", status_code=200)
+async def set_node_status(request: Request, node_id: FromPath[str], data: JSONBody[schemas.NodeStatusIn],
+                          services: NamedDependency[Services]) -> dict[str, str]:
+    """Quarantine, ban or reinstate a node; the reason is kept as an event."""
+    async with services.db.transaction() as session:
+        admin = await nodes.authenticate_admin(session, auth.bearer(request))
+        node = await session.get(Node, node_id)
+        if node is None:
+            raise NotFound("no such node")
+        await trust.set_status(session, node, data.status, data.reason, admin, services.clock())
+        return {"id": node.id, "status": node.status}
 
 
 @get("/events")
@@ -106,6 +123,6 @@ async def list_events(
 router = Router(
     path="/api/v1/admin",
     route_handlers=[create_token, create_project, list_projects, project_status, submit_work,
-                    set_project_status, list_nodes, list_events],
+                    set_project_status, list_nodes, set_node_status, list_events],
     tags=["admin"],
 )

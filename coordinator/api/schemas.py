@@ -126,6 +126,11 @@ class ProjectStateIn(msgspec.Struct, forbid_unknown_fields=True):
     status: Annotated[str, msgspec.Meta(pattern="^(active|paused)$")]
 
 
+class NodeStatusIn(msgspec.Struct, forbid_unknown_fields=True):
+    status: Annotated[str, msgspec.Meta(pattern="^(active|quarantined|banned)$")]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
 class ErrorOut(msgspec.Struct):
     error: str
     detail: str

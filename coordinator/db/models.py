@@ -75,6 +75,16 @@ class Node(Base):
     benchmark: Mapped[float]  # integers swept per second on one core
     created_at: Mapped[float]
     last_seen_at: Mapped[float]
+    # Reputation (Dr. Mann#n); coordinator.domain.trust owns these.
+    owner: Mapped[str | None] = mapped_column(String(100))
+    trust_score: Mapped[float] = mapped_column(default=0.0)
+    trust_level: Mapped[str] = mapped_column(String(16), default="probation")
+    valid_count: Mapped[int] = mapped_column(default=0)
+    invalid_count: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    timeout_count: Mapped[int] = mapped_column(default=0)
+    credit: Mapped[float] = mapped_column(default=0.0)
+    status_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class App(Base):

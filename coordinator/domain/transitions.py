@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.apps.base import FindingPlan
 from coordinator.db.models import Finding, Result, Workunit
 from coordinator.domain import events, quorum
+from coordinator.workflows import engine
 
 log = logging.getLogger("newral.transitions")
 
@@ -36,11 +37,13 @@ async def advance(session: AsyncSession, wu: Workunit, now: float) -> None:
     decision = quorum.decide(candidates, wu.min_quorum)
     if decision.canonical_id is not None:
         _validate(session, wu, results, decision, now)
+        await engine.on_workunit_finished(session, wu, now)
         return
 
     errors = sum(r.state == "errored" for r in results)
     if errors > wu.max_error_results:
         _fail(session, wu, results, f"{errors} results ended in error", now)
+        await engine.on_workunit_finished(session, wu, now)
         return
     outstanding = sum(r.state in ("unsent", "leased") for r in results)
     needed = quorum.replicas_needed(decision.largest_group, wu.min_quorum, outstanding)
@@ -48,6 +51,8 @@ async def advance(session: AsyncSession, wu: Workunit, now: float) -> None:
     if needed > room:
         if outstanding == 0:
             _fail(session, wu, results, f"no quorum after {len(results)} results", now)
+            await engine.on_workunit_finished(session, wu, now)
+            return
         needed = max(0, room)
     for _ in range(needed):
         session.add(Result(workunit_id=wu.id, state="unsent", created_at=now))

@@ -5,6 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import coordinator.db.all_models  # noqa: F401  (registers every table)
 from coordinator.db.models import Base
 
 config = context.config

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import coordinator.db.all_models  # noqa: F401
 from coordinator.db.models import Base
 
 

@@ -1,0 +1,1 @@
+"""DAG workflows: tasks with dependencies, run as workunits."""
