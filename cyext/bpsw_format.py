@@ -1,0 +1,138 @@
+"""Canonical encoding of a BPSW-Hunter sweep result, so two nodes' results compare bit for bit.
+
+The bytes are ASCII with '\\n' line ends, and nothing in them depends on the machine:
+
+    newral-bpsw-sweep/1
+    range <a> <b>
+    primes <count>
+    spsp <n> <0|1>        one line per base-2 strong pseudoprime, ascending n;
+                          1 = it also passes the strong Lucas test (a BPSW pseudoprime)
+
+Integers are decimal without leading zeros; the last line ends with '\\n'. decode() is
+strict: it accepts exactly the bytes encode() would produce and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+FORMAT = "newral-bpsw-sweep/1"
+TWO_64 = 1 << 64
+DEFAULT_MAX_SIZE = 1 << 20
+
+
+class FormatError(ValueError):
+    """The bytes are not a canonical BPSW-Hunter sweep result."""
+
+
+@dataclass(frozen=True)
+class SweepOutput:
+    """What a sweep of [a, b) found: the prime count and every base-2 strong pseudoprime,
+    each with whether it also passes the strong Lucas test."""
+
+    a: int
+    b: int
+    prime_count: int
+    pseudoprimes: tuple[tuple[int, bool], ...]
+
+    @property
+    def bpsw_claims(self) -> tuple[int, ...]:
+        """Pseudoprimes that also pass the strong Lucas test: a discovery or a fault."""
+        return tuple(n for n, lucas in self.pseudoprimes if lucas)
+
+
+def _check(out: SweepOutput) -> None:
+    """Raises FormatError unless out describes a possible sweep result."""
+    for name in ("a", "b", "prime_count"):
+        value = getattr(out, name)
+        if type(value) is not int:
+            raise FormatError(f"{name} must be an int, got {type(value).__name__}")
+    if not 0 <= out.a <= out.b <= TWO_64:
+        raise FormatError(f"range [{out.a}, {out.b}) is not within 0 <= a <= b <= 2**64")
+    if not 0 <= out.prime_count <= out.b - out.a:
+        raise FormatError(f"prime count {out.prime_count} is impossible for [{out.a}, {out.b})")
+    if not isinstance(out.pseudoprimes, tuple):
+        raise FormatError("pseudoprimes must be a tuple of (n, bool) pairs")
+    previous = -1
+    for item in out.pseudoprimes:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise FormatError(f"pseudoprime entry {item!r} is not an (n, bool) pair")
+        n, lucas = item
+        if type(n) is not int or type(lucas) is not bool:
+            raise FormatError(f"pseudoprime entry {item!r} is not an (int, bool) pair")
+        if not out.a <= n < out.b:
+            raise FormatError(f"pseudoprime {n} is outside [{out.a}, {out.b})")
+        if n % 2 == 0 or n < 3:
+            raise FormatError(f"pseudoprime {n} is not an odd number above 2")
+        if n <= previous:
+            raise FormatError(f"pseudoprimes are not strictly ascending at {n}")
+        previous = n
+
+
+def encode(out: SweepOutput) -> bytes:
+    """The canonical bytes of a sweep result."""
+    _check(out)
+    lines = [FORMAT, f"range {out.a} {out.b}", f"primes {out.prime_count}"]
+    lines.extend(f"spsp {n} {int(lucas)}" for n, lucas in out.pseudoprimes)
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def _parse_int(token: str, what: str) -> int:
+    if not token.isdigit() or not token.isascii() or (len(token) > 1 and token[0] == "0"):
+        raise FormatError(f"{what} {token!r} is not a canonical decimal integer")
+    if len(token) > 20:
+        raise FormatError(f"{what} {token[:24]}... is too long")
+    return int(token)
+
+
+def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
+    """Parses canonical bytes; raises FormatError on anything encode() would not produce."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FormatError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if len(data) > max_size:
+        raise FormatError(f"result is {len(data)} bytes, over the limit of {max_size}")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"result is not ASCII (byte {exc.start})") from None
+    if not text.endswith("\n"):
+        raise FormatError("result does not end with a newline")
+    lines = text[:-1].split("\n")
+    if len(lines) < 3 or lines[0] != FORMAT:
+        raise FormatError(f"result does not start with the header {FORMAT!r}")
+    range_parts = lines[1].split(" ")
+    if len(range_parts) != 3 or range_parts[0] != "range":
+        raise FormatError(f"line 2 is not 'range <a> <b>': {lines[1][:80]!r}")
+    count_parts = lines[2].split(" ")
+    if len(count_parts) != 2 or count_parts[0] != "primes":
+        raise FormatError(f"line 3 is not 'primes <count>': {lines[2][:80]!r}")
+    pseudoprimes = []
+    for number, line in enumerate(lines[3:], start=4):
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != "spsp" or parts[2] not in ("0", "1"):
+            raise FormatError(f"line {number} is not 'spsp <n> <0|1>': {line[:80]!r}")
+        pseudoprimes.append((_parse_int(parts[1], "pseudoprime"), parts[2] == "1"))
+    out = SweepOutput(
+        a=_parse_int(range_parts[1], "range start"),
+        b=_parse_int(range_parts[2], "range end"),
+        prime_count=_parse_int(count_parts[1], "prime count"),
+        pseudoprimes=tuple(pseudoprimes),
+    )
+    if encode(out) != data:  # also runs every range and ordering check
+        raise FormatError("result is not in canonical form")
+    return out
+
+
+def digest(data: bytes) -> str:
+    """sha256 of the canonical bytes, in hex: what replicas compare."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def run_sweep(a: int, b: int) -> SweepOutput:
+    """Sweeps [a, b) with the compiled kernel."""
+    from cyext import bpsw
+
+    count, found = bpsw.sweep(a, b)
+    return SweepOutput(a=a, b=b, prime_count=count, pseudoprimes=tuple(found))

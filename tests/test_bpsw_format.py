@@ -1,0 +1,124 @@
+"""The canonical encoding of sweep results: exact bytes, a strict decoder, and the digest."""
+
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cyext import bpsw_format as fmt
+from cyext.bpsw_format import FormatError, SweepOutput
+
+TWO64 = 1 << 64
+
+
+@st.composite
+def outputs(draw):
+    a = draw(st.integers(0, TWO64))
+    b = draw(st.integers(a, min(TWO64, a + (1 << draw(st.integers(0, 64))))))
+    odd = [n for n in draw(st.lists(st.integers(a, max(a, b - 1)), max_size=20)) if n % 2 and n >= 3 and n < b]
+    found = tuple((n, draw(st.booleans())) for n in sorted(set(odd)))
+    count = draw(st.integers(0, b - a))
+    return SweepOutput(a=a, b=b, prime_count=count, pseudoprimes=found)
+
+
+@settings(max_examples=300)
+@given(outputs())
+def test_round_trip(out):
+    data = fmt.encode(out)
+    assert fmt.decode(data) == out
+    assert fmt.encode(fmt.decode(data)) == data
+    assert data.isascii() and data.endswith(b"\n") and b" \n" not in data
+
+
+def test_exact_bytes_and_digest():
+    out = SweepOutput(a=0, b=10000, prime_count=1229,
+                      pseudoprimes=((2047, False), (3277, False), (12327121, True)))
+    with pytest.raises(FormatError, match="outside"):
+        fmt.encode(out)
+    out = SweepOutput(a=0, b=10000, prime_count=1229, pseudoprimes=((2047, False), (3277, True)))
+    data = fmt.encode(out)
+    assert data == b"newral-bpsw-sweep/1\nrange 0 10000\nprimes 1229\nspsp 2047 0\nspsp 3277 1\n"
+    assert fmt.digest(data) == hashlib.sha256(data).hexdigest()
+    assert out.bpsw_claims == (3277,)
+    empty = SweepOutput(a=5, b=5, prime_count=0, pseudoprimes=())
+    assert fmt.encode(empty) == b"newral-bpsw-sweep/1\nrange 5 5\nprimes 0\n"
+
+
+def test_run_sweep_matches_known_values():
+    out = fmt.run_sweep(0, 10000)
+    assert out.prime_count == 1229
+    assert [n for n, _ in out.pseudoprimes] == [2047, 3277, 4033, 4681, 8321]
+    assert out.bpsw_claims == ()
+    assert fmt.decode(fmt.encode(out)) == out
+
+
+GOOD = b"newral-bpsw-sweep/1\nrange 0 10000\nprimes 1229\nspsp 2047 0\nspsp 3277 0\n"
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "newline"),
+        (GOOD[:-1], "newline"),
+        (GOOD + b"\n", "spsp"),
+        (GOOD.replace(b"sweep/1", b"sweep/2"), "header"),
+        (GOOD.replace(b"range 0", b"range 00"), "canonical decimal"),
+        (GOOD.replace(b"range 0 ", b"range  0 "), "range"),
+        (GOOD.replace(b"primes 1229", b"primes +1229"), "canonical decimal"),
+        (GOOD.replace(b"primes 1229", b"primes 1229 "), "primes"),
+        (GOOD.replace(b"\n", b"\r\n"), "canonical decimal|primes|range|header"),
+        (GOOD.replace(b"2047 0", b"2047 2"), "spsp"),
+        (GOOD.replace(b"2047 0", b"2047 false"), "spsp"),
+        (GOOD.replace(b"2047", b"3277"), "ascending"),
+        (GOOD.replace(b"spsp 2047 0\nspsp 3277 0", b"spsp 3277 0\nspsp 2047 0"), "ascending"),
+        (GOOD.replace(b"2047", b"2048"), "odd"),
+        (GOOD.replace(b"3277", b"10001"), "outside"),
+        (GOOD.replace(b"range 0 10000", b"range 10000 0"), "range"),
+        (GOOD.replace(b"range 0 10000", b"range 0 18446744073709551617"), "2\\*\\*64"),
+        (GOOD.replace(b"primes 1229", b"primes 10001"), "impossible"),
+        (GOOD.replace(b"primes 1229", b"primes \xd9\xa1"), "ASCII"),
+        (GOOD.replace(b"primes 1229", b"primes \xef\xbc\x91"), "ASCII"),
+        (b"\xef\xbb\xbf" + GOOD, "ASCII"),
+        (GOOD.replace(b"spsp", b"SPSP", 1), "spsp"),
+        (b"newral-bpsw-sweep/1\nrange 0 10\n", "header"),
+        (b"newral-bpsw-sweep/1\nprimes 4\nrange 0 10\n", "range"),
+        (GOOD.replace(b"1229", b"1" * 30), "too long"),
+    ],
+)
+def test_decode_rejects(data, message):
+    with pytest.raises(FormatError, match=message):
+        fmt.decode(data)
+
+
+def test_decode_rejects_unicode_digits_and_non_bytes():
+    with pytest.raises(FormatError):
+        fmt.decode(GOOD.decode())  # str, not bytes
+    with pytest.raises(FormatError, match="canonical decimal|ASCII"):
+        fmt.decode(GOOD.replace(b"1229", "\u0661\u0662".encode()))
+
+
+def test_decode_enforces_the_size_limit():
+    assert fmt.decode(GOOD, max_size=len(GOOD)).prime_count == 1229
+    with pytest.raises(FormatError, match="over the limit"):
+        fmt.decode(GOOD, max_size=len(GOOD) - 1)
+
+
+def test_format_error_is_a_value_error():
+    assert issubclass(FormatError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "out",
+    [
+        SweepOutput(a=-1, b=5, prime_count=0, pseudoprimes=()),
+        SweepOutput(a=0, b=TWO64 + 1, prime_count=0, pseudoprimes=()),
+        SweepOutput(a=0, b=10, prime_count=True, pseudoprimes=()),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=[(3, False)]),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=((3, 1),)),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=((1, False),)),
+    ],
+)
+def test_encode_rejects_impossible_outputs(out):
+    with pytest.raises(FormatError):
+        fmt.encode(out)

@@ -1,0 +1,304 @@
+"""The BPSW-Hunter kernel against gmpy2: the primality tests, and sweeps of ranges anywhere
+below 2^64 through each code path (patterns, array primes, buckets, passes, order checks,
+direct testing)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import gmpy2
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from cyext import bpsw
+
+TWO64 = 1 << 64
+WIEFERICH_SQUARES = (1093**2, 3511**2)
+FIRST_SPSP = (2047, 3277, 4033, 4681, 8321)
+
+
+def brute_sweep(a, b):
+    """The sweep's answer by testing every n with gmpy2."""
+    count, found = 0, []
+    for n in range(a, b):
+        if gmpy2.is_prime(n):
+            count += 1
+        elif n > 2 and n % 2 and gmpy2.is_strong_prp(n, 2):
+            found.append((n, bool(gmpy2.is_strong_selfridge_prp(n))))
+    return count, found
+
+
+def reference_tests(n):
+    """(is_sprp2, is_strong_lucas, is_prime) as gmpy2 answers them."""
+    if n == 0:
+        return False, False, False
+    return (
+        bool(gmpy2.is_strong_prp(n, 2)),
+        bool(gmpy2.is_strong_selfridge_prp(n)),
+        bool(gmpy2.is_prime(n)),
+    )
+
+
+def prime_below(bits):
+    return st.integers(3, (1 << bits) - 1).map(lambda k: int(gmpy2.next_prime(k)))
+
+
+def interesting_n():
+    """Numbers where primality tests go wrong: near 2^64, squares, products of primes."""
+    odd_products = st.tuples(prime_below(32), prime_below(32)).map(lambda t: t[0] * t[1])
+    return st.one_of(
+        st.integers(0, TWO64 - 1),
+        st.integers(1, 1 << 16).map(lambda k: TWO64 - k),
+        prime_below(32).map(lambda p: p * p),
+        odd_products,
+        st.tuples(prime_below(21), prime_below(21), prime_below(21)).map(
+            lambda t: t[0] * t[1] * t[2]
+        ),
+        st.tuples(prime_below(16), st.integers(1, 1 << 20)).map(
+            # p * (1 + k * (p - 1)): the shape of many pseudoprimes
+            lambda t: t[0] * (1 + t[1] * (t[0] - 1))
+        ),
+        st.sampled_from(FIRST_SPSP + WIEFERICH_SQUARES + (3215031751, 2152302898747)),
+    ).filter(lambda n: 0 <= n < TWO64)
+
+
+# ------------------------------------------------------------------ primality tests
+
+
+@settings(max_examples=3000, deadline=None)
+@given(interesting_n())
+@example(TWO64 - 1)
+@example(TWO64 - 59)  # the largest prime below 2^64
+@example(1)
+@example(2)
+@example(3)
+def test_tests_agree_with_gmpy2(n):
+    expected = reference_tests(n)
+    assert (bpsw.is_sprp2(n), bpsw.is_strong_lucas(n), bpsw.is_prime(n)) == expected
+
+
+def test_tests_on_all_small_numbers():
+    for n in range(0, 20000):
+        assert (bpsw.is_sprp2(n), bpsw.is_strong_lucas(n), bpsw.is_prime(n)) == reference_tests(n)
+
+
+@pytest.mark.parametrize("fn", [bpsw.is_sprp2, bpsw.is_strong_lucas, bpsw.is_prime])
+@pytest.mark.parametrize("bad", [-1, TWO64, TWO64 + 5])
+def test_tests_reject_out_of_range(fn, bad):
+    with pytest.raises(ValueError, match="2\\*\\*64"):
+        fn(bad)
+
+
+# ------------------------------------------------------------------ known values
+
+
+def test_first_pseudoprimes():
+    count, found = bpsw.sweep(0, 10000)
+    assert count == 1229
+    assert found == [(n, False) for n in FIRST_SPSP]
+
+
+def test_counts_below_ten_to_the_seven():
+    count6, found6 = bpsw.sweep(0, 10**6)
+    count7, found7 = bpsw.sweep(0, 10**7)
+    assert (count6, len(found6)) == (78498, 46)
+    assert (count7, len(found7)) == (664579, 162)
+    assert found7[: len(found6)] == found6
+    assert not any(lucas for _, lucas in found7)
+
+
+def test_wieferich_squares_are_found():
+    for square in WIEFERICH_SQUARES:
+        _, found = bpsw.sweep(square - 100, square + 100)
+        assert (square, False) in found
+
+
+def test_split_sweeps_add_up():
+    whole = bpsw.sweep(10**8, 10**8 + 3 * 10**6)
+    parts = [bpsw.sweep(10**8 + k * 10**6, 10**8 + (k + 1) * 10**6) for k in range(3)]
+    assert whole[0] == sum(p[0] for p in parts)
+    assert whole[1] == [x for p in parts for x in p[1]]
+
+
+# ------------------------------------------------------------------ sweeps against gmpy2
+
+
+SIEVE_KNOBS = st.fixed_dictionaries(
+    {
+        "method": st.just("sieve"),
+        "seg_bytes": st.sampled_from([16, 32, 64, 256, 1 << 15]),
+        "ord_limit": st.sampled_from([0, 50, 1000, bpsw.DEFAULT_ORDER_LIMIT]),
+    }
+)
+
+
+@st.composite
+def sieve_case(draw):
+    knobs = draw(SIEVE_KNOBS)
+    bits = draw(st.integers(2, 36))
+    a = draw(st.integers(0, 1 << bits))
+    length = draw(st.integers(0, 1500))
+    if draw(st.booleans()):
+        knobs["pass_len"] = knobs["seg_bytes"] * draw(st.integers(1, 4))
+    return a, a + length, knobs
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sieve_case())
+@example((0, 0, {"method": "sieve"}))
+@example((0, 1, {"method": "sieve"}))
+@example((1, 2, {"method": "sieve"}))
+@example((2, 3, {"method": "sieve"}))
+@example((0, 3000, {"method": "sieve", "seg_bytes": 16, "pass_len": 32}))
+@example((1194549, 1194749, {"method": "sieve", "seg_bytes": 16, "ord_limit": 0}))
+@example((12327021, 12327221, {"method": "sieve", "seg_bytes": 32}))
+def test_sieve_matches_gmpy2(case):
+    a, b, knobs = case
+    count, found, _ = bpsw._sweep_impl(a, b, **knobs)
+    assert (count, found) == brute_sweep(a, b)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.one_of(
+        st.integers(0, TWO64 - 2000),
+        st.integers(TWO64 - 50000, TWO64 - 2000),
+        st.integers(0, 5000),
+    ),
+    st.integers(0, 600),
+)
+def test_sweep_matches_gmpy2_anywhere(a, length):
+    b = min(a + length, TWO64)
+    assert bpsw.sweep(a, b) == brute_sweep(a, b)
+    assert bpsw._sweep_impl(a, b, method="direct")[:2] == brute_sweep(a, b)
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 1000])
+def test_ranges_ending_at_two_to_the_64(length):
+    a = TWO64 - length
+    assert bpsw.sweep(a, TWO64) == brute_sweep(a, TWO64)
+
+
+def test_sieve_near_two_to_the_64():
+    # the whole machinery at its limit: sieving primes up to 2^32, order checks, buckets
+    a = TWO64 - 3000
+    expected = brute_sweep(a, TWO64)
+    assert bpsw._sweep_impl(a, TWO64, method="sieve", seg_bytes=256)[:2] == expected
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(10**12, 10**12 + 200_000), (2**40 + 12345, 2**40 + 212345), (3 * 10**10, 3 * 10**10 + 300_000)],
+)
+def test_sieve_paths_agree(a, b):
+    reference = bpsw._sweep_impl(a, b, method="direct")[:2]
+    assert bpsw._sweep_impl(a, b, method="sieve")[:2] == reference
+    assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=1024, ord_limit=0)[:2] == reference
+    assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=512, pass_len=4096)[:2] == reference
+
+
+def test_known_pseudoprime_counts_in_a_window():
+    # every base-2 strong pseudoprime below 10^7, found through tiny segments and passes
+    count, found, _ = bpsw._sweep_impl(0, 10**7, method="sieve", seg_bytes=4096, pass_len=1 << 16)
+    assert (count, len(found)) == (664579, 162)
+
+
+# ------------------------------------------------------------------ arguments, resources
+
+
+@pytest.mark.parametrize(
+    "a, b, message",
+    [
+        (-1, 10, ">= 0"),
+        (10, 5, "greater than"),
+        (0, TWO64 + 1, "<= 2\\*\\*64"),
+        (TWO64 + 1, TWO64 + 2, "<= 2\\*\\*64"),
+    ],
+)
+def test_invalid_ranges(a, b, message):
+    with pytest.raises(ValueError, match=message):
+        bpsw.sweep(a, b)
+
+
+def test_non_integers_are_rejected():
+    with pytest.raises(TypeError):
+        bpsw.sweep(0.0, 10)
+    with pytest.raises(TypeError):
+        bpsw.sweep(0, True)
+
+
+def test_memory_stays_bounded():
+    _, _, stats = bpsw._sweep_impl(2**50, 2**50 + 10**7, method="sieve")
+    assert stats["peak_bucket_bytes"] < 64 << 20
+
+
+def test_sweep_releases_the_gil():
+    """Two sweeps in threads overlap in time only if the heavy loop runs without the GIL."""
+    ticks = []
+
+    def work():
+        bpsw.sweep(10**11, 10**11 + 2 * 10**8)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    while thread.is_alive():
+        ticks.append(time.perf_counter())
+        time.sleep(0.001)
+    thread.join()
+    assert len(ticks) > 20
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.2
+
+
+# ------------------------------------------------------------------ portable build
+
+PORTABLE_CHECK = textwrap.dedent(
+    """
+    import json, sys
+    from cyext import bpsw
+    numbers = [int(x) for x in sys.argv[1:]]
+    print(json.dumps({
+        "portable": bpsw.PORTABLE_MULHI,
+        "tests": [[bpsw.is_sprp2(n), bpsw.is_strong_lucas(n), bpsw.is_prime(n)] for n in numbers],
+        "sweep": bpsw.sweep(2**64 - 2000, 2**64),
+    }))
+    """
+)
+
+
+def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
+    """Builds the kernel with NEWRAL_PORTABLE_MULHI (no unsigned __int128) and compares."""
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    package = tmp_path / "cyext"
+    package.mkdir()
+    for pattern in ("*.pyx", "*.pxd", "*.h", "__init__.py"):
+        for path in (root / "cyext").glob(pattern):
+            shutil.copy(path, package / path.name)
+    shutil.copy(root / "setup.py", tmp_path / "setup.py")
+    env = dict(os.environ, NEWRAL_PORTABLE_MULHI="1")
+    build = subprocess.run(
+        [sys.executable, "setup.py", "build_ext", "--inplace", "-q"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    numbers = [TWO64 - 1, TWO64 - 59, 3215031751, 1093**2, 2**61 - 1, 18446744030759878681]
+    numbers += [int(gmpy2.next_prime(2**62 + k)) * 3 for k in range(5)]
+    run = subprocess.run(
+        [sys.executable, "-c", PORTABLE_CHECK, *map(str, numbers)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout)
+    assert result["portable"] is True
+    assert result["tests"] == [
+        [bpsw.is_sprp2(n), bpsw.is_strong_lucas(n), bpsw.is_prime(n)] for n in numbers
+    ]
+    count, found = bpsw.sweep(2**64 - 2000, 2**64)
+    assert result["sweep"] == [count, [list(x) for x in found]]
