@@ -24,7 +24,7 @@ async def create_token(request: Request, data: JSONBody[schemas.TokenIn], servic
     async with services.db.transaction() as session:
         admin = await nodes.authenticate_admin(session, auth.bearer(request))
         token = await nodes.create_enrolment_token(session, admin, now, note=data.note,
-                                                   ttl_seconds=data.ttl_seconds)
+                                                   ttl_seconds=data.ttl_seconds, owner=data.owner)
     return schemas.TokenOut(token=token)
 
 
@@ -33,8 +33,10 @@ async def create_project(request: Request, data: JSONBody[schemas.ProjectIn], se
     now = services.clock()
     async with services.db.transaction() as session:
         await nodes.authenticate_admin(session, auth.bearer(request))
-        project = await projects.create_project(session, data.name, data.app, now, data.description)
-        return {"name": project.name, "app": data.app, "status": project.status}
+        project = await projects.create_project(session, data.name, data.app, now, data.description,
+                                                data.replication_policy)
+        return {"name": project.name, "app": data.app, "status": project.status,
+                "replication_policy": project.replication_policy}
 
 
 @get("/projects")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import msgspec
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from litestar import Request, Router, post
+from litestar import Request, Router, get, post
 
 from coordinator.api import auth, schemas
 from coordinator.api.state import Services
 from coordinator.db.models import Result
-from coordinator.domain import leasing, nodes, reporting
+from coordinator.domain import leasing, nodes, reporting, trust
 from coordinator.errors import Forbidden, LeaseExpired, NotFound
 
 
@@ -95,5 +95,12 @@ async def report(request: Request, data: JSONBody[schemas.ReportIn], services: N
     )
 
 
-router = Router(path="/api/v1", route_handlers=[enrol, heartbeat, lease, upload_url, report],
+@get("/leaderboard")
+async def leaderboard(services: NamedDependency[Services]) -> dict[str, list[dict[str, object]]]:
+    """Credit per node and per owner, granted only for validated results."""
+    async with services.db.transaction() as session:
+        return await trust.leaderboard(session)
+
+
+router = Router(path="/api/v1", route_handlers=[enrol, heartbeat, lease, upload_url, report, leaderboard],
                 tags=["nodes"])

@@ -96,6 +96,7 @@ class UploadUrlIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    owner: Annotated[str, msgspec.Meta(max_length=100)] = ""
     ttl_seconds: Annotated[float, msgspec.Meta(ge=60, le=365 * 86400)] = 7 * 86400.0
 
 
@@ -107,6 +108,7 @@ class ProjectIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
     app: ShortText
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    replication_policy: Annotated[str, msgspec.Meta(pattern="^(fixed|boinc|newral)$")] = "newral"
 
 
 class WorkIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -2,8 +2,11 @@
 
 from coordinator.apps.base import AppSpec, FindingPlan, OutputInvalid, WorkunitPlan
 from coordinator.apps.bpsw_hunter import BpswHunter
+from coordinator.apps.bpsw_verify import BpswVerify
+from coordinator.apps.carmile import Carmile
+from coordinator.apps.sim_blocks import SimBlocks
 
-REGISTRY: dict[str, AppSpec] = {app.name: app for app in (BpswHunter(),)}
+REGISTRY: dict[str, AppSpec] = {app.name: app for app in (BpswHunter(), SimBlocks(), Carmile(), BpswVerify())}
 
 
 def get(name: str) -> AppSpec:

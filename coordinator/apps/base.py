@@ -29,6 +29,15 @@ class CheckedOutput:
     findings: tuple[FindingPlan, ...] = ()
 
 
+@dataclass(frozen=True)
+class AuditVerdict:
+    """The result of recomputing a few randomly chosen parts of an output."""
+
+    ok: bool
+    detail: str
+    cost_fraction: float  # audit work relative to computing the whole workunit
+
+
 class AppSpec(Protocol):
     name: str
     version: str
@@ -42,3 +51,6 @@ class AppSpec(Protocol):
 
     def totals(self, summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """Adds up the canonical results' summaries of a project."""
+
+    # Optional: `reference_rate` (work units per reference-CPU-second, for credit) and
+    # `audit(params, data, rng) -> AuditVerdict` (a cheap proof of work).

@@ -58,6 +58,7 @@ class EnrolmentToken(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("admins.id"))
     used_at: Mapped[float | None]
     node_id: Mapped[str | None] = mapped_column(ForeignKey("nodes.id"))
+    owner: Mapped[str | None] = mapped_column(String(100))  # the volunteer account, if known
 
 
 class Node(Base):
@@ -85,6 +86,10 @@ class Node(Base):
     timeout_count: Mapped[int] = mapped_column(default=0)
     credit: Mapped[float] = mapped_column(default=0.0)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    trust_good: Mapped[float] = mapped_column(default=0.0)  # decayed evidence for
+    trust_bad: Mapped[float] = mapped_column(default=1.0)  # and against (a prior of 1)
+    consecutive_valid: Mapped[int] = mapped_column(default=0)  # BOINC's adaptive count
+    anomaly_flags: Mapped[int] = mapped_column(default=0)
 
 
 class App(Base):
@@ -115,6 +120,9 @@ class Project(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|paused
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[float]
+    # fixed (the workunit's quorum) | boinc (adaptive, BOINC's rule) | newral (trust + audits)
+    replication_policy: Mapped[str] = mapped_column(String(16), default="newral")
+    share: Mapped[float] = mapped_column(default=1.0)  # weight when projects compete for nodes
 
 
 class Workunit(Base):
@@ -140,6 +148,12 @@ class Workunit(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[float]
     finished_at: Mapped[float | None]
+    # sha256 of (app version, params): a validated result is reused, not recomputed.
+    params_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # How the canonical result was accepted: quorum | alone | spot-check | certificate | cache
+    accepted_mode: Mapped[str | None] = mapped_column(String(16))
+    verification: Mapped[dict[str, Any] | None]  # who, quorum members, audit details
+    workflow_task_id: Mapped[int | None] = mapped_column(BigInteger)  # coordinator.workflows
 
 
 class Result(Base):
@@ -191,6 +205,20 @@ class Finding(Base):
     status: Mapped[str] = mapped_column(String(16), default="unverified")
     data: Mapped[dict[str, Any]]
     created_at: Mapped[float]
+
+
+class CreditEntry(Base):
+    """The credit ledger: one grant per validated result (unique), and a negative
+    entry if a retroactive audit overturns it."""
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (UniqueConstraint("result_id", "reason"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    node_id: Mapped[str] = mapped_column(ForeignKey("nodes.id"), index=True)
+    result_id: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[float]
+    reason: Mapped[str] = mapped_column(String(16))  # granted | revoked
+    at: Mapped[float]
 
 
 class Event(Base):

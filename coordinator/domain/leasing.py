@@ -4,15 +4,16 @@ coordinators never hand out the same slot; SQLite runs writes one at a time."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from coordinator.db.models import App, AppVersion, Node, Project, Result, Workunit
-from coordinator.domain import events
+from coordinator.domain import events, reputation, trust
 
 # Candidates fetched per slot wanted: a few extra absorb rows skipped because the
 # node already holds another replica of the same workunit.
@@ -41,10 +42,20 @@ async def lease(
     max_results: int,
     now: float,
     projects: list[str] | None = None,
+    *,
+    rng: random.Random | None = None,
+    trust_cfg: reputation.TrustConfig = trust.DEFAULT,
 ) -> list[Assignment]:
     if max_results <= 0 or node.status != "active":
         return []
     other = aliased(Result)
+    holder = aliased(Node)
+    if node.owner:
+        # Replicas go to different owners where owners are known: no self-vouching.
+        same_hands = exists().where(other.workunit_id == Result.workunit_id, other.node_id == holder.id,
+                                    holder.owner == node.owner)
+    else:
+        same_hands = exists().where(other.workunit_id == Result.workunit_id, other.node_id == node.id)
     eligible = (
         select(Result.id, Result.workunit_id)
         .join(Workunit, Workunit.id == Result.workunit_id)
@@ -55,7 +66,7 @@ async def lease(
             Project.status == "active",
             Workunit.min_memory_bytes <= node.memory_bytes,
             Workunit.min_disk_bytes <= node.disk_free_bytes,
-            ~exists().where(other.workunit_id == Result.workunit_id, other.node_id == node.id),
+            ~same_hands,
         )
         .order_by(Result.id)
         .limit(max_results * OVERFETCH)
@@ -78,7 +89,7 @@ async def lease(
 
     rows = (
         await session.execute(
-            select(Result, Workunit, Project.name, App.name, AppVersion.version)
+            select(Result, Workunit, Project.name, Project.replication_policy, App.name, AppVersion.version)
             .join(Workunit, Workunit.id == Result.workunit_id)
             .join(Project, Project.id == Workunit.project_id)
             .join(AppVersion, AppVersion.id == Workunit.app_version_id)
@@ -88,7 +99,9 @@ async def lease(
         )
     ).all()
     assignments = []
-    for result, wu, project_name, app_name, version in rows:
+    rng = rng or random.Random()
+    for result, wu, project_name, policy, app_name, version in rows:
+        await _adapt_replication(session, node, result, wu, policy, rng, trust_cfg, now)
         result.state = "leased"
         result.node_id = node.id
         result.leased_at = now
@@ -110,3 +123,31 @@ async def lease(
         )
     node.last_seen_at = now
     return assignments
+
+
+async def _adapt_replication(session: AsyncSession, node: Node, result: Result, wu: Workunit, policy: str,
+                             rng: random.Random, cfg: reputation.TrustConfig, now: float) -> None:
+    """Adaptive replication, decided when the first replica of a workunit leaves:
+    a trusted node may run it alone (quorum 1), the other replicas are then cancelled."""
+    if wu.min_quorum < 2 or policy == "fixed":
+        return
+    siblings = list(await session.scalars(
+        select(Result.state).where(Result.workunit_id == wu.id, Result.id != result.id)))
+    if any(state != "unsent" for state in siblings):
+        return  # another replica is already out: this one is its partner
+    # Changing the workunit needs its lock; if another transaction holds it (a
+    # concurrent lease of a sibling), keep the quorum rather than wait.
+    locked = await session.scalar(
+        select(Workunit.id).where(Workunit.id == wu.id).with_for_update(skip_locked=True))
+    if locked is None:
+        return
+    decision = reputation.decide_replication(policy, trust.state_of(node), node.consecutive_valid, cfg, rng)
+    wu.verification = {"mode": decision.mode, "decided_for": node.id}
+    if not decision.alone:
+        return
+    wu.min_quorum = 1
+    await session.execute(
+        update(Result).where(Result.workunit_id == wu.id, Result.id != result.id, Result.state == "unsent")
+        .values(state="cancelled"))
+    events.record(session, "workunit.replication", now, node_id=node.id, project_id=wu.project_id,
+                  workunit_id=wu.id, result_id=result.id, mode=decision.mode, policy=policy)

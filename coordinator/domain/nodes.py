@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.models import Admin, EnrolmentToken, Node
-from coordinator.domain import events, secrets
+from coordinator.domain import events, secrets, trust
 from coordinator.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 
 log = logging.getLogger("newral.nodes")
@@ -50,7 +50,8 @@ async def authenticate_admin(session: AsyncSession, token: str | None) -> Admin:
 
 
 async def create_enrolment_token(
-    session: AsyncSession, admin: Admin, now: float, *, note: str = "", ttl_seconds: float = 7 * 86400
+    session: AsyncSession, admin: Admin, now: float, *, note: str = "", ttl_seconds: float = 7 * 86400,
+    owner: str | None = None,
 ) -> str:
     if not 60 <= ttl_seconds <= MAX_TOKEN_TTL:
         raise InvalidInput("ttl_seconds must be between 60 seconds and one year")
@@ -61,6 +62,7 @@ async def create_enrolment_token(
         created_at=now,
         expires_at=now + ttl_seconds,
         created_by=admin.id,
+        owner=owner or None,
     )
     session.add(row)
     await session.flush()
@@ -84,6 +86,7 @@ async def enrol(
 
     node_id = _secrets.token_hex(16)
     secret = _secrets.token_urlsafe(32)
+    bonus = await trust.owner_bonus(session, row.owner)
     session.add(
         Node(
             id=node_id,
@@ -98,6 +101,10 @@ async def enrol(
             benchmark=caps.benchmark,
             created_at=now,
             last_seen_at=now,
+            owner=row.owner,
+            trust_good=bonus,
+            trust_bad=1.0,
+            trust_score=bonus / (bonus + 1.0),
         )
     )
     await session.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -56,16 +58,23 @@ async def ensure_app_version(session: AsyncSession, spec: apps.AppSpec, now: flo
     return version
 
 
+POLICIES = ("fixed", "boinc", "newral")
+
+
 async def create_project(
-    session: AsyncSession, name: str, app_name: str, now: float, description: str = ""
+    session: AsyncSession, name: str, app_name: str, now: float, description: str = "",
+    replication_policy: str = "newral",
 ) -> Project:
     if not NAME_RE.match(name):
         raise InvalidInput("project names are 1-63 lower-case letters, digits and dashes")
+    if replication_policy not in POLICIES:
+        raise InvalidInput(f"replication_policy must be one of {', '.join(POLICIES)}")
     spec = apps.get(app_name)
     if await session.scalar(select(Project.id).where(Project.name == name)) is not None:
         raise Conflict(f"a project named {name!r} exists already")
     version = await ensure_app_version(session, spec, now)
-    project = Project(name=name, app_id=version.app_id, description=description, created_at=now)
+    project = Project(name=name, app_id=version.app_id, description=description, created_at=now,
+                      replication_policy=replication_policy)
     session.add(project)
     await session.flush()
     events.record(session, "project.created", now, project_id=project.id, level=logging.INFO,
@@ -102,11 +111,18 @@ async def submit_work(
     replication: Replication,
     now: float,
 ) -> int:
-    """Cuts the request into workunits with their unsent results; returns how many."""
+    """Cuts the request into workunits with their unsent results; returns how many.
+    A workunit whose (app version, params) was validated before reuses that result."""
     replication.check()
     spec = await app_of(session, project)
     plans = spec.plan(request)
     version = await ensure_app_version(session, spec, now)
+    keys = [params_key(version.id, plan.params) for plan in plans]
+    cached: dict[str, Workunit] = {}
+    for chunk in range(0, len(keys), 500):
+        for wu in await session.scalars(select(Workunit).where(
+                Workunit.params_key.in_(keys[chunk:chunk + 500]), Workunit.state == "validated")):
+            cached.setdefault(wu.params_key or "", wu)
     units = [
         Workunit(
             project_id=project.id,
@@ -118,21 +134,34 @@ async def submit_work(
             max_error_results=replication.max_error_results,
             max_total_results=replication.max_total_results,
             delay_bound=replication.delay_bound,
-            result_count=replication.target_results,
+            result_count=0 if key in cached else replication.target_results,
             created_at=now,
+            params_key=key,
         )
-        for plan in plans
+        for plan, key in zip(plans, keys)
     ]
+    for wu in units:
+        hit = cached.get(wu.params_key or "")
+        if hit is not None:
+            wu.state, wu.summary, wu.finished_at = "validated", hit.summary, now
+            wu.canonical_result_id, wu.accepted_mode = hit.canonical_result_id, "cache"
+            wu.verification = {"mode": "cache", "from_workunit": hit.id}
     session.add_all(units)
     await session.flush()
     session.add_all(
         Result(workunit_id=wu.id, state="unsent", created_at=now)
-        for wu in units
+        for wu in units if wu.state == "active"
         for _ in range(replication.target_results)
     )
     events.record(session, "work.submitted", now, project_id=project.id, level=logging.INFO,
-                  workunits=len(units), request={k: str(v) for k, v in request.items()})
+                  workunits=len(units), reused=sum(wu.state == "validated" for wu in units),
+                  request={k: str(v) for k, v in request.items()})
     return len(units)
+
+
+def params_key(app_version_id: int, params: dict[str, Any]) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{app_version_id}:{canonical}".encode()).hexdigest()
 
 
 async def status(session: AsyncSession, project: Project) -> dict[str, Any]:
@@ -158,6 +187,7 @@ async def status(session: AsyncSession, project: Project) -> dict[str, Any]:
         "name": project.name,
         "app": spec.name,
         "status": project.status,
+        "replication_policy": project.replication_policy,
         "workunits": {
             "total": total,
             "validated": counts.get("validated", 0),

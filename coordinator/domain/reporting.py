@@ -6,17 +6,18 @@ held across object-store I/O; the transaction then re-checks the state it relies
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import random
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from coordinator import apps
 from coordinator.apps.base import CheckedOutput, OutputInvalid
 from coordinator.db.database import Database
-from coordinator.db.models import App, AppVersion, Result, Workunit
-from coordinator.domain import events, transitions
+from coordinator.db.models import Node, Project, Result, Workunit
+from coordinator.domain import events, reputation, transitions, trust
 from coordinator.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound, PayloadTooLarge, Unavailable
 from coordinator.store import ObjectNotFound, ObjectStore, ObjectTooLarge, StoreUnavailable
 
@@ -78,7 +79,8 @@ def _check_lease(result: Result | None, node_id: str, now: float) -> Result:
 
 
 async def submit(
-    db: Database, store: ObjectStore, node_id: str, report: Report, now: float, max_output: int
+    db: Database, store: ObjectStore, node_id: str, report: Report, now: float, max_output: int,
+    *, rng: random.Random | None = None,
 ) -> Receipt:
     _check_shape(report, max_output)
     async with db.transaction() as session:
@@ -88,10 +90,8 @@ async def submit(
             return receipt
         wu = await session.get(Workunit, result.workunit_id)
         assert wu is not None
-        app_name = await session.scalar(
-            select(App.name).join(AppVersion, AppVersion.app_id == App.id)
-            .where(AppVersion.id == wu.app_version_id)
-        )
+        spec = await transitions.app_spec_of(session, wu)
+        policy = await session.scalar(select(Project.replication_policy).where(Project.id == wu.project_id))
         params, key = dict(wu.params), result.output_key
 
     checked: CheckedOutput | None = None
@@ -100,9 +100,16 @@ async def submit(
         assert key is not None
         data = await _fetch_output(store, key, report, max_output)
         try:
-            checked = apps.get(str(app_name)).check(params, data)
+            checked = spec.check(params, data)
+            audit = getattr(spec, "audit", None)
+            if policy == "newral" and audit is not None:
+                # A cheap proof of work: recompute a few parts chosen only now.
+                verdict = audit(params, data, rng or random.Random())
+                checked = dataclasses.replace(checked, summary={**checked.summary, "_audit": verdict.detail})
+                if not verdict.ok:
+                    raise OutputInvalid(f"audit failed: {verdict.detail}")
         except OutputInvalid as exc:
-            problem = str(exc)
+            checked, problem = None, str(exc)
 
     async with db.transaction() as session:
         wu = await transitions.lock_workunit(session, result.workunit_id)
@@ -117,20 +124,24 @@ async def submit(
         result.cpu_seconds = report.cpu_seconds
         result.wall_seconds = report.wall_seconds
         ctx = dict(node_id=node_id, project_id=wu.project_id, workunit_id=wu.id, result_id=result.id)
+        node = await session.get(Node, node_id)
+        assert node is not None
         if report.outcome == "error":
             result.state = "errored"
             result.error_message = report.error[:2000]
             wu.error_count += 1
             events.record(session, "result.errored", now, **ctx, error=report.error[:200])
+            trust.record_outcome(session, node, "error", now, result_id=result.id)
         else:
             result.state = "reported"
             result.output_sha256 = report.sha256
             result.output_size = report.size
+            if reputation.too_fast(wu.cost, report.wall_seconds, node.benchmark, trust.DEFAULT):
+                trust.flag_anomaly(session, node, f"result back in {report.wall_seconds:.3f} s, faster than "
+                                   "its benchmark allows", now, result_id=result.id)
             if checked is None:
-                result.verdict = "invalid"
                 result.error_message = problem[:2000]
-                events.record(session, "result.invalid", now, **ctx, level=logging.WARNING,
-                              reason=problem[:300])
+                await transitions.settle(session, wu, result, "invalid", now, reason=problem[:300])
             else:
                 result.verdict = "pending"
                 result.summary = checked.summary

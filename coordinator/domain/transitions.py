@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator import apps
 from coordinator.apps.base import FindingPlan
-from coordinator.db.models import Finding, Result, Workunit
-from coordinator.domain import events, quorum
+from coordinator.db.models import App, AppVersion, Finding, Node, Project, Result, Workunit
+from coordinator.domain import events, quorum, trust
 from coordinator.workflows import engine
 
 log = logging.getLogger("newral.transitions")
@@ -36,7 +37,7 @@ async def advance(session: AsyncSession, wu: Workunit, now: float) -> None:
     ]
     decision = quorum.decide(candidates, wu.min_quorum)
     if decision.canonical_id is not None:
-        _validate(session, wu, results, decision, now)
+        await _validate(session, wu, results, decision, now)
         await engine.on_workunit_finished(session, wu, now)
         return
 
@@ -62,27 +63,92 @@ async def advance(session: AsyncSession, wu: Workunit, now: float) -> None:
                       workunit_id=wu.id, count=needed)
 
 
-def _validate(session: AsyncSession, wu: Workunit, results: list[Result],
-              decision: quorum.QuorumDecision, now: float) -> None:
+async def _validate(session: AsyncSession, wu: Workunit, results: list[Result],
+                    decision: quorum.QuorumDecision, now: float) -> None:
     by_id = {r.id: r for r in results}
+    spec = await app_spec_of(session, wu)
+    credit = wu.cost / getattr(spec, "reference_rate", 1.0)
     for rid in decision.valid_ids:
-        by_id[rid].verdict = "valid"
+        await settle(session, wu, by_id[rid], "valid", now, credit=credit)
     for rid in decision.invalid_ids:
-        by_id[rid].verdict = "invalid"
-        events.record(session, "result.invalid", now, node_id=by_id[rid].node_id,
-                      project_id=wu.project_id, workunit_id=wu.id, result_id=rid,
-                      reason="disagrees with the quorum")
+        await settle(session, wu, by_id[rid], "invalid", now, reason="disagrees with the quorum")
     canonical = by_id[decision.canonical_id]  # type: ignore[index]
+    planned = (wu.verification or {}).get("mode")
+    if len(decision.valid_ids) >= 2:
+        mode = "spot-check" if planned == "spot-check" else "quorum"
+    else:
+        mode = "alone" if planned == "alone" else "single"
     wu.state = "validated"
     wu.canonical_result_id = canonical.id
     wu.summary = canonical.summary
     wu.finished_at = now
+    wu.accepted_mode = mode
+    wu.verification = {**(wu.verification or {}), "mode": mode,
+                       "valid": [[by_id[i].id, by_id[i].node_id] for i in decision.valid_ids],
+                       "invalid": [[by_id[i].id, by_id[i].node_id] for i in decision.invalid_ids],
+                       "audited": bool((canonical.summary or {}).get("_audit"))}
     for r in results:
         if r.state == "unsent":
             r.state = "cancelled"
     events.record(session, "workunit.validated", now, project_id=wu.project_id, workunit_id=wu.id,
-                  result_id=canonical.id, quorum=len(decision.valid_ids),
+                  result_id=canonical.id, quorum=len(decision.valid_ids), mode=mode,
                   valid=list(decision.valid_ids))
+
+
+async def settle(session: AsyncSession, wu: Workunit, result: Result, verdict: str, now: float, *,
+                 credit: float = 0.0, reason: str = "") -> None:
+    """Gives a reported result its verdict, and its node the trust and credit that follow."""
+    result.verdict = verdict
+    node = await session.get(Node, result.node_id) if result.node_id else None
+    if verdict == "invalid":
+        events.record(session, "result.invalid", now, node_id=result.node_id, project_id=wu.project_id,
+                      workunit_id=wu.id, result_id=result.id, reason=reason)
+    if node is None:
+        return
+    trust.record_outcome(session, node, verdict, now, result_id=result.id)
+    if verdict == "valid" and credit > 0:
+        await trust.grant_credit(session, node, result.id, credit, now)
+    elif verdict == "invalid":
+        await trust.revoke_credit(session, node, result.id, now)
+        await retro_audit(session, node, now)
+
+
+async def app_spec_of(session: AsyncSession, wu: Workunit) -> apps.AppSpec:
+    name = await session.scalar(select(App.name).join(AppVersion, AppVersion.app_id == App.id)
+                                .where(AppVersion.id == wu.app_version_id))
+    return apps.get(str(name))
+
+
+async def retro_audit(session: AsyncSession, node: Node, now: float) -> int:
+    """After a node is caught with a wrong result, the results it had accepted on
+    its own since others last agreed with it are reopened for an independent
+    replica (all of them, if it is now quarantined). Returns how many."""
+    since = 0.0
+    if node.status == "active":
+        corroborated = await session.scalar(
+            select(func.max(Result.reported_at)).join(Workunit, Workunit.id == Result.workunit_id)
+            .where(Result.node_id == node.id, Result.verdict == "valid",
+                   Workunit.accepted_mode.in_(("quorum", "spot-check"))))
+        since = corroborated or 0.0
+    suspects = list(await session.scalars(
+        select(Workunit).join(Result, Result.id == Workunit.canonical_result_id)
+        .join(Project, Project.id == Workunit.project_id)
+        .where(Result.node_id == node.id, Workunit.state == "validated", Workunit.accepted_mode == "alone",
+               Result.reported_at >= since, Project.replication_policy == "newral")
+        .with_for_update(of=Workunit, skip_locked=True)))
+    for wu in suspects:
+        canonical = await session.get(Result, wu.canonical_result_id)
+        assert canonical is not None
+        canonical.verdict = "pending"
+        wu.state, wu.canonical_result_id, wu.summary, wu.finished_at = "active", None, None, None
+        wu.min_quorum = max(2, wu.min_quorum)
+        wu.accepted_mode = None
+        wu.verification = {"mode": "retro-audit", "suspect": node.id}
+        session.add(Result(workunit_id=wu.id, state="unsent", created_at=now))
+        wu.result_count += 1
+        events.record(session, "workunit.reopened", now, node_id=node.id, project_id=wu.project_id,
+                      workunit_id=wu.id, result_id=canonical.id, reason="retroactive audit")
+    return len(suspects)
 
 
 def _fail(session: AsyncSession, wu: Workunit, results: list[Result], reason: str,
@@ -103,10 +169,11 @@ async def judge_late_result(session: AsyncSession, wu: Workunit, result: Result,
         return
     canonical = await session.get(Result, wu.canonical_result_id)
     assert canonical is not None
-    result.verdict = "valid" if result.output_sha256 == canonical.output_sha256 else "invalid"
-    events.record(session, f"result.{result.verdict}", now, node_id=result.node_id,
-                  project_id=wu.project_id, workunit_id=wu.id, result_id=result.id,
-                  reason="compared with the canonical result")
+    if result.output_sha256 == canonical.output_sha256:
+        spec = await app_spec_of(session, wu)
+        await settle(session, wu, result, "valid", now, credit=wu.cost / getattr(spec, "reference_rate", 1.0))
+    else:
+        await settle(session, wu, result, "invalid", now, reason="differs from the canonical result")
 
 
 async def record_findings(session: AsyncSession, wu: Workunit, result: Result,

@@ -1,22 +1,114 @@
-"""Reputation (Dr. Mann#n): node status changes made by admins. Every change is
-an event with the admin and the reason, so the history explains itself."""
+"""Reputation (Dr. Mann#n) applied to nodes: outcomes move a node's trust,
+anomalies flag it, thresholds quarantine it, admins reinstate it with a reason.
+Every change is an event, so a node's history explains itself. The arithmetic
+is in reputation.py (pure)."""
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.db.models import Admin, Node
-from coordinator.domain import events
+from coordinator.db.models import Admin, CreditEntry, Node
+from coordinator.domain import events, reputation
 from coordinator.errors import Conflict, InvalidInput
 
 STATUSES = ("active", "quarantined", "banned")
+DEFAULT = reputation.TrustConfig()
+
+
+def state_of(node: Node) -> reputation.TrustState:
+    return reputation.TrustState(node.trust_good, node.trust_bad, node.valid_count, node.invalid_count,
+                                 node.anomaly_flags)
+
+
+def _store(node: Node, change: reputation.TrustChange) -> None:
+    s = change.state
+    node.trust_good, node.trust_bad = s.good, s.bad
+    node.valid_count, node.invalid_count, node.anomaly_flags = s.valid, s.invalid, s.anomalies
+    node.trust_score = s.score
+    node.trust_level = change.level
+
+
+def record_outcome(session: AsyncSession, node: Node, outcome: str, now: float,
+                   cfg: reputation.TrustConfig = DEFAULT, *, result_id: int | None = None) -> reputation.TrustChange:
+    before = node.trust_level
+    change = reputation.apply(state_of(node), outcome, cfg)
+    _store(node, change)
+    if outcome == "valid":
+        node.consecutive_valid += 1
+    else:
+        node.consecutive_valid = 0
+        if outcome == "error":
+            node.error_count += 1
+        elif outcome == "timeout":
+            node.timeout_count += 1
+    if change.level != before:
+        events.record(session, "node.trust_level", now, node_id=node.id, result_id=result_id,
+                      level=logging.INFO, before=before, after=change.level, score=round(change.state.score, 4))
+    if change.quarantine and node.status == "active":
+        _quarantine(session, node, change.reason, now)
+    return change
+
+
+def flag_anomaly(session: AsyncSession, node: Node, what: str, now: float,
+                 cfg: reputation.TrustConfig = DEFAULT, *, result_id: int | None = None) -> None:
+    change = reputation.flag_anomaly(state_of(node), what, cfg)
+    _store(node, change)
+    node.consecutive_valid = 0
+    events.record(session, "node.anomaly", now, node_id=node.id, result_id=result_id,
+                  level=logging.WARNING, what=what, flags=change.state.anomalies)
+    if change.quarantine and node.status == "active":
+        _quarantine(session, node, change.reason, now)
+
+
+def _quarantine(session: AsyncSession, node: Node, reason: str, now: float) -> None:
+    node.status, node.status_reason = "quarantined", reason
+    events.record(session, "node.quarantined", now, node_id=node.id, level=logging.WARNING,
+                  reason=reason, admin="system")
+
+
+async def owner_bonus(session: AsyncSession, owner: str | None, cfg: reputation.TrustConfig = DEFAULT) -> float:
+    """Starting evidence for a new node: a little, only if the same owner already has a
+    node that earned trust. It never reaches a trusted level on its own (a flood of
+    fresh nodes cannot vouch for itself)."""
+    if not owner:
+        return 0.0
+    trusted = await session.scalar(
+        select(Node.id).where(Node.owner == owner, Node.status == "active",
+                              Node.trust_level.in_(("trusted", "highly_trusted"))).limit(1)
+    )
+    return cfg.owner_bonus if trusted else 0.0
+
+
+async def grant_credit(session: AsyncSession, node: Node, result_id: int, amount: float, now: float) -> None:
+    """Once per result: the ledger's unique (result, reason) makes a second grant impossible."""
+    exists = await session.scalar(select(CreditEntry.id).where(CreditEntry.result_id == result_id,
+                                                               CreditEntry.reason == "granted"))
+    if exists is not None:
+        return
+    session.add(CreditEntry(node_id=node.id, result_id=result_id, amount=amount, reason="granted", at=now))
+    node.credit += amount
+    events.record(session, "credit.granted", now, node_id=node.id, result_id=result_id, amount=round(amount, 6))
+
+
+async def revoke_credit(session: AsyncSession, node: Node, result_id: int, now: float) -> None:
+    granted = await session.scalar(select(CreditEntry).where(CreditEntry.result_id == result_id,
+                                                             CreditEntry.reason == "granted"))
+    revoked = await session.scalar(select(CreditEntry.id).where(CreditEntry.result_id == result_id,
+                                                                CreditEntry.reason == "revoked"))
+    if granted is None or revoked is not None:
+        return
+    session.add(CreditEntry(node_id=node.id, result_id=result_id, amount=-granted.amount, reason="revoked", at=now))
+    node.credit -= granted.amount
+    events.record(session, "credit.revoked", now, node_id=node.id, result_id=result_id,
+                  amount=round(granted.amount, 6))
 
 
 async def set_status(session: AsyncSession, node: Node, status: str, reason: str, admin: Admin | None,
                      now: float) -> None:
-    """Quarantine (no more work, results need full replication), ban, or reinstate a node."""
+    """Quarantine (no more work), ban, or reinstate a node; the reason is kept."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     reason = reason.strip()
@@ -25,6 +117,23 @@ async def set_status(session: AsyncSession, node: Node, status: str, reason: str
     if node.status == status:
         raise Conflict(f"the node is already {status}")
     previous, node.status, node.status_reason = node.status, status, reason[:2000]
+    if status == "active":
+        node.anomaly_flags = 0  # a reinstated node starts its anomaly count afresh, not its trust
     kind = {"active": "node.reinstated", "quarantined": "node.quarantined", "banned": "node.banned"}[status]
     events.record(session, kind, now, node_id=node.id, level=logging.WARNING, previous=previous,
                   reason=reason[:500], admin=admin.name if admin else "system")
+
+
+async def leaderboard(session: AsyncSession, limit: int = 20) -> dict[str, list[dict[str, object]]]:
+    """Credit totals per node and per owner, highest first."""
+    top_nodes = (await session.execute(
+        select(Node.name, Node.owner, Node.credit, Node.trust_level).where(Node.credit > 0)
+        .order_by(Node.credit.desc()).limit(limit))).all()
+    top_owners = (await session.execute(
+        select(Node.owner, func.sum(Node.credit).label("credit"), func.count(Node.id))
+        .where(Node.owner.is_not(None), Node.credit > 0).group_by(Node.owner)
+        .order_by(func.sum(Node.credit).desc()).limit(limit))).all()
+    return {
+        "nodes": [{"name": n, "owner": o, "credit": round(c, 3), "trust_level": lvl} for n, o, c, lvl in top_nodes],
+        "owners": [{"owner": o, "credit": round(c, 3), "nodes": k} for o, c, k in top_owners],
+    }
