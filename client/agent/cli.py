@@ -18,8 +18,9 @@ from client.agent import host
 from client.agent.api import CoordinatorClient, CoordinatorUnavailable, Rejected
 from client.agent.backoff import Backoff
 from client.agent.config import AgentConfig, ConfigError, load_config
-from client.agent.credentials import CredentialStore, Credentials
+from client.agent.credentials import Credentials, CredentialStore
 from client.agent.loop import Agent
+from client.updater import service as update_service
 
 log = logging.getLogger("newral.agent")
 
@@ -110,11 +111,13 @@ async def amain(args: argparse.Namespace) -> int:
     agent = Agent(cfg, client)
     if stopping.is_set():
         agent.stop()
+    # None unless an update channel is configured (update.toml or NEWRAL_UPDATE_CHANNEL).
+    updates = update_service.start(cfg.data_dir, cfg.coordinator, _stop, installed_version=host.CLIENT_VERSION)
     try:
         await agent.run()
     finally:
         await client.close()
-    return 0
+    return await updates.finish() if updates is not None else 0  # restarts into an applied update
 
 
 def main(argv: list[str] | None = None) -> int:

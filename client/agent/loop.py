@@ -1,6 +1,7 @@
-"""The agent's work loop: lease while there are free slots, run each task in its
-own process, spool its result to disk, then upload and report it. Three
-cooperating coroutines (lease, report, heartbeat) share one asyncio loop; every
+"""The agent's work loop: lease while the limits allow and slots are free, run
+each task in the sandbox, spool its result to disk, then upload and report it.
+Cooperating coroutines share one asyncio loop: lease, report, heartbeat, limits
+(probe and decide once a second) and throttle (the CPU duty cycle). Every
 network failure is met with backoff and jitter, never a busy loop."""
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from client.agent import host
+from client.agent import apps, appsign, host, limits, preferences, sandbox, status
 from client.agent.api import AgentApiError, CoordinatorClient, CoordinatorUnavailable, Rejected
 from client.agent.backoff import Backoff
-from client.agent.config import AgentConfig
+from client.agent.config import AgentConfig, ConfigError
+from client.agent.governor import Governor
+from client.agent.probes import HostProbes, SystemProbes
 from client.agent.runner import TaskRunner
 from client.agent.spool import Spool, SpoolEntry
 
@@ -31,31 +35,83 @@ class Stats:
     failed: int = 0
     reported: int = 0
     refused: int = 0
+    cpu_seconds: float = 0.0
     running: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 class Agent:
     def __init__(self, config: AgentConfig, client: CoordinatorClient, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, prefs: preferences.Preferences | None = None,
+                 probes: HostProbes | None = None, provider: sandbox.SandboxProvider | None = None,
+                 limits_interval: float = 1.0, throttle_tick: float = 0.05,
+                 now: Callable[[], datetime] = datetime.now) -> None:
         self.config = config
         self.client = client
         self.clock = clock
+        self._prefs_file = preferences.preferences_path(config.data_dir)
+        self._prefs_mtime = self._mtime()
+        prefs = prefs if prefs is not None else preferences.load_preferences(config.data_dir)
         self.spool = Spool(config.data_dir / "spool")
-        self.runner = TaskRunner(config.data_dir / "work", memory_bytes=config.task_memory_bytes)
+        self.runner = TaskRunner(config.data_dir / "work", memory_bytes=prefs.task_memory_mb << 20,
+                                 provider=provider)
+        self.governor = Governor(prefs, probes or SystemProbes(), config.data_dir, config.concurrency,
+                                 clock=clock, now=now)
+        self.governor.throttle.tick = throttle_tick
+        self.limits_interval = limits_interval
         self.stats = Stats()
+        self.offline = False
+        self.last_error = ""
+        self.node_info: dict[str, Any] = {}
+        self._order: list[int] = []  # running results in start order: who keeps running when cores shrink
         self._stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._report_wake = asyncio.Event()
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._unpinned_logged: set[str] = set()
+        self.benchmark = 0.0  # integers/s of the sweep kernel, for time estimates; 0: unknown
+
+    @property
+    def prefs(self) -> preferences.Preferences:
+        return self.governor.prefs
+
+    # -- controls (safe to call from another thread: plain attribute writes) ---------
 
     def stop(self) -> None:
         self._stopping.set()
 
+    def pause(self) -> None:
+        self.governor.pause()
+        log.info("agent.paused by=user")
+
+    def resume(self) -> None:
+        self.governor.resume()
+        log.info("agent.resumed by=user")
+
+    def snooze(self, seconds: float) -> None:
+        self.governor.snooze(seconds)
+        log.info("agent.snoozed seconds=%d", seconds)
+
+    def set_preferences(self, prefs: preferences.Preferences) -> None:
+        self.governor.prefs = prefs.validate()
+        self.governor.invalidate_disk()
+        self.runner.memory_bytes = prefs.task_memory_mb << 20
+
+    # -- running --------------------------------------------------------------------
+
     async def run(self) -> None:
         log.info("agent.started coordinator=%s concurrency=%d spooled=%d",
                  self.config.coordinator, self.config.concurrency, len(self.spool))
+        protections = self.runner.protections()
+        log.info("sandbox.protections provider=%s %s", self.runner.provider.name, sandbox.summary(protections))
+        for p in protections:
+            if not p.active:
+                log.warning("sandbox.unprotected %s", p)
+        idle = self.governor.probes.idle_method
+        (log.warning if "unavailable" in idle else log.info)("idle.detection method=%r", idle)
+        self._evaluate()
         loops = [asyncio.create_task(c) for c in
-                 (self._lease_loop(), self._report_loop(), self._heartbeat_loop())]
+                 (self._lease_loop(), self._report_loop(), self._heartbeat_loop(), self._limits_loop(),
+                  self._throttle_loop())]
         try:
             await self._stopping.wait()
         finally:
@@ -64,32 +120,87 @@ class Agent:
             for t in [*loops, *self._tasks.values()]:
                 with suppress(asyncio.CancelledError, Exception):
                     await t
+            self.governor.throttle.release_all()
             log.info("agent.stopped finished=%d reported=%d spooled=%d",
                      self.stats.finished, self.stats.reported, len(self.spool))
 
-    # -- leasing and running ------------------------------------------------
+    def _mtime(self) -> float:
+        try:
+            return self._prefs_file.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def _reload_if_changed(self) -> None:
+        mtime = self._mtime()
+        if mtime == self._prefs_mtime:
+            return
+        self._prefs_mtime = mtime
+        try:
+            self.set_preferences(preferences.load_preferences(self.config.data_dir))
+            log.info("preferences.reloaded file=%s", self._prefs_file)
+        except ConfigError as exc:
+            log.error("preferences.invalid error=%s (keeping the previous ones)", exc)
+
+    def _pids_in_order(self) -> list[int]:
+        return [self.runner.pids[r] for r in self._order if r in self.runner.pids]
+
+    def _evaluate(self) -> limits.Decision:
+        decision = self.governor.evaluate(self._pids_in_order())
+        self.governor.plan(self._pids_in_order())
+        if decision.may_lease:
+            self._slot_freed.set()
+        return decision
+
+    async def _limits_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits_interval)
+            self._reload_if_changed()
+            try:
+                self._evaluate()
+            except Exception:  # a probe failing must not stop the limits; the next tick retries
+                log.exception("limits.evaluate_failed")
+
+    async def _throttle_loop(self) -> None:
+        throttle = self.governor.throttle
+        try:
+            while True:
+                self.governor.plan(self._pids_in_order())
+                await asyncio.sleep(throttle.tick)
+        finally:
+            throttle.release_all()
+
+    def _slots(self) -> int:
+        d = self.governor.decision
+        if d is None or not d.may_lease:
+            return 0
+        return min(self.config.concurrency, d.cores) - len(self._tasks)
 
     async def _lease_loop(self) -> None:
         idle = Backoff(base=1.0, cap=self.config.idle_poll_max)
         failing = Backoff(base=1.0, cap=self.config.backoff_cap)
         while True:
-            free = self.config.concurrency - len(self._tasks)
+            free = self._slots()
             if free <= 0:
                 self._slot_freed.clear()
-                await self._slot_freed.wait()
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._slot_freed.wait(), self.limits_interval * 2)
                 continue
+            projects = list(self.config.projects) or self.prefs.opted_in()
             try:
-                assignments = await self.client.lease(free, list(self.config.projects) or None)
+                assignments = await self.client.lease(free, projects)
             except CoordinatorUnavailable as exc:
+                self.offline = True
                 delay = failing.next_delay()
                 log.warning("lease.unavailable retry_in=%.1fs error=%s", delay, exc)
                 await asyncio.sleep(delay)
                 continue
             except Rejected as exc:
+                self.last_error = f"the coordinator refused to hand out work: {exc.detail or exc}"
                 delay = failing.next_delay()
                 log.error("lease.refused retry_in=%.1fs error=%s", delay, exc)
                 await asyncio.sleep(delay)
                 continue
+            self.offline = False
             failing.reset()
             if not assignments:
                 await asyncio.sleep(idle.next_delay())
@@ -97,18 +208,30 @@ class Agent:
             idle.reset()
             for a in assignments:
                 self.stats.leased += 1
+                self._order.append(a["result_id"])
                 self._tasks[a["result_id"]] = asyncio.create_task(self._execute(a))
 
     async def _execute(self, a: dict[str, Any]) -> None:
         rid = a["result_id"]
-        self.stats.running[rid] = {"project": a["project"], "params": a["params"], "started": self.clock()}
+        self.stats.running[rid] = {"project": a["project"], "app": a["app"], "params": a["params"],
+                                   "started": self.clock()}
         try:
             timeout = min(self.config.max_task_seconds, a["deadline_at"] - self.clock())
             if timeout <= 0:
                 log.warning("task.skipped result=%d reason=deadline already passed", rid)
                 return
+            try:
+                code = apps.resolve(a, self.prefs, self.config.data_dir)
+            except appsign.SignatureError as exc:
+                self._refuse(a, exc)
+                return
+            if code.builtin == a["app"] and not code.files and a["project"] not in self._unpinned_logged:
+                self._unpinned_logged.add(a["project"])
+                log.info("apps.builtin project=%s app=%s: no project key pinned; running the app shipped "
+                         "with this client", a["project"], a["app"])
             log.info("task.started result=%d project=%s params=%s", rid, a["project"], a["params"])
-            outcome = await self.runner.run(rid, a["app"], a["params"], timeout)
+            outcome = await self.runner.run(rid, code, a["params"], timeout)
+            self.stats.cpu_seconds += outcome.cpu_seconds
             if outcome.output is not None:
                 entry = SpoolEntry(rid, "success", hashlib.sha256(outcome.output).hexdigest(),
                                    len(outcome.output), outcome.cpu_seconds, outcome.wall_seconds, "",
@@ -126,7 +249,18 @@ class Agent:
         finally:
             self.stats.running.pop(rid, None)
             self._tasks.pop(rid, None)
+            with suppress(ValueError):
+                self._order.remove(rid)
             self._slot_freed.set()
+
+    def _refuse(self, a: dict[str, Any], exc: appsign.SignatureError) -> None:
+        rid = a["result_id"]
+        self.stats.failed += 1
+        self.last_error = f"refused a task of {a['project']}: {exc}"
+        log.error("task.refused result=%d project=%s app=%s reason=%s", rid, a["project"], a["app"], exc)
+        self.spool.add(SpoolEntry(rid, "error", "", 0, 0.0, 0.0, f"app signature check failed: {exc}",
+                                  a["deadline_at"], None), None)
+        self._report_wake.set()
 
     # -- reporting ------------------------------------------------------------
 
@@ -139,38 +273,48 @@ class Agent:
                 await self._report_wake.wait()
                 continue
             try:
+                deferred = 0
                 for entry in entries:
-                    await self._deliver(entry)
+                    deferred += not await self._deliver(entry)
                 failing.reset()
+                self.offline = False
+                if deferred:
+                    log.info("report.deferred pending=%d reason=daily network quota used up", deferred)
+                    await asyncio.sleep(60)
             except CoordinatorUnavailable as exc:
+                self.offline = True
                 delay = failing.next_delay()
                 log.warning("report.unavailable pending=%d retry_in=%.1fs error=%s",
                             len(entries), delay, exc)
                 await asyncio.sleep(delay)
 
-    async def _deliver(self, entry: SpoolEntry) -> None:
+    async def _deliver(self, entry: SpoolEntry) -> bool:
+        """False when the upload must wait for tomorrow's network quota."""
         rid = entry.result_id
         try:
             if entry.outcome == "success" and not entry.uploaded:
+                if not limits.fits_network_quota(self.prefs, self.governor.meter.used_today(), entry.size):
+                    return False
                 await self._upload(entry)
             if entry.outcome == "success" and not entry.uploaded:
-                return
+                return True
             receipt = await self.client.report(entry.report_body())
         except Rejected as exc:
             if exc.status == 422 and "upload" in exc.detail:
                 log.warning("report.reupload result=%d reason=%s", rid, exc.detail)
                 entry.uploaded = False
                 self.spool.save(entry)
-                return
+                return True
             # Final: the lease expired, or the result is not ours or finished.
             self.stats.refused += 1
             log.warning("report.refused result=%d error=%s", rid, exc)
             self.spool.remove(rid)
-            return
+            return True
         self.stats.reported += 1
         log.info("report.accepted result=%d state=%s verdict=%s duplicate=%s", rid,
                  receipt["state"], receipt["verdict"], receipt["duplicate"])
         self.spool.remove(rid)
+        return True
 
     async def _upload(self, entry: SpoolEntry) -> None:
         data = self.spool.read_output(entry)
@@ -189,6 +333,7 @@ class Agent:
                 raise
             upload = await self.client.upload_url(entry.result_id)  # the URL went stale
             await self.client.upload(upload, data)
+        self.governor.meter.add(len(data))
         entry.upload = upload
         entry.uploaded = True
         self.spool.save(entry)
@@ -197,8 +342,52 @@ class Agent:
 
     async def _heartbeat_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.config.heartbeat_interval)
             try:
-                await self.client.heartbeat(host.capabilities(self.config.data_dir))
-            except AgentApiError as exc:
+                self.node_info = await self.client.heartbeat(host.capabilities(self.config.data_dir))
+                self.offline = False
+            except CoordinatorUnavailable as exc:
+                self.offline = True
                 log.warning("heartbeat.failed error=%s", exc)
+            except AgentApiError as exc:
+                self.last_error = f"heartbeat refused: {exc}"
+                log.warning("heartbeat.failed error=%s", exc)
+            await asyncio.sleep(self.config.heartbeat_interval)
+
+    # -- what front ends show -----------------------------------------------------
+
+    def snapshot(self) -> status.Snapshot:
+        d = self.governor.decision
+        now = self.clock()
+        tasks = []
+        for rid in list(self._order):
+            info, pid = self.stats.running.get(rid), self.runner.pids.get(rid)
+            if info is None:
+                continue
+            stopped = pid is not None and self.governor.throttle.is_stopped(pid)
+            held = d is not None and pid in self._pids_in_order()[d.cores if d.run else 0:]
+            state = "suspended" if held else "throttled" if stopped or (d and d.throttled) else "running"
+            tasks.append(status.TaskView(rid, info["project"], info["app"], state, now - info["started"],
+                                         _estimate(info["params"], self.benchmark), self.governor.task_cpu.get(pid or -1, 0.0)))
+        state = self.governor.state(self.offline, error=False)
+        line = d.status() if d is not None else "starting"
+        if self.offline and state != "paused":
+            line = f"offline: cannot reach {self.config.coordinator}; retrying"
+        trust = self.node_info.get("trust_level", self.node_info.get("trust"))
+        credit = self.node_info.get("credit")
+        return status.Snapshot(
+            state=state, status=line, coordinator=self.config.coordinator, tasks=tuple(tasks),
+            finished=self.stats.finished, failed=self.stats.failed, reported=self.stats.reported,
+            cpu_hours=self.stats.cpu_seconds / 3600, credit=float(credit) if isinstance(credit, (int, float)) else None,
+            trust=str(trust) if trust is not None else None, node_status=self.node_info.get("status"),
+            cpu_history=tuple(self.governor.cpu_history), protections=tuple(str(p) for p in self.runner.protections()),
+            idle_method=self.governor.probes.idle_method, last_error=self.last_error,
+            notes=d.notes if d is not None else ())
+
+
+def _estimate(params: dict[str, Any], speed: float) -> float | None:
+    """A rough guess for range sweeps from the kernel's speed on this machine (integers/s)."""
+    try:
+        size = int(params["b"]) - int(params["a"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return size / speed if speed > 0 and size > 0 else None
