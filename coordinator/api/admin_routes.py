@@ -103,7 +103,7 @@ async def set_node_status(request: Request, node_id: FromPath[str], data: JSONBo
         node = await session.get(Node, node_id)
         if node is None:
             raise NotFound("no such node")
-        await trust.set_status(session, node, data.status, data.reason, admin, services.clock())
+        await trust.set_status(session, node, data.status, data.reason, f"api:{admin.name}", services.clock())
         return {"id": node.id, "status": node.status}
 
 

@@ -35,7 +35,9 @@ async def heartbeat(request: Request, data: JSONBody[schemas.HeartbeatIn], servi
     async with services.db.transaction() as session:
         node = await nodes.authenticate_node(session, auth.bearer(request), now)
         nodes.heartbeat(node, _caps(data.capabilities) if data.capabilities else None, now)
-        return schemas.HeartbeatOut(node_id=node.id, status=node.status, server_time=now)
+        return schemas.HeartbeatOut(node_id=node.id, status=node.status, server_time=now,
+                                    trust_level=node.trust_level, trust_score=round(node.trust_score, 4),
+                                    credit=round(node.credit, 3))
 
 
 async def _upload(services: NamedDependency[Services], key: str, deadline_at: float, now: float) -> schemas.PresignedOut:

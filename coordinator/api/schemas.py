@@ -43,6 +43,9 @@ class HeartbeatOut(msgspec.Struct):
     node_id: str
     status: str
     server_time: float
+    trust_level: str = "probation"
+    trust_score: float = 0.0
+    credit: float = 0.0
 
 
 class LeaseIn(msgspec.Struct, forbid_unknown_fields=True):

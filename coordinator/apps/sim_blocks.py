@@ -12,7 +12,7 @@ from coordinator.apps.base import AuditVerdict, CheckedOutput, OutputInvalid, Wo
 from coordinator.errors import InvalidInput
 
 FORMAT = "newral-sim/1"
-AUDIT_BLOCKS = 2
+AUDIT_BLOCKS = 4
 
 
 def block_digest(seed: str, i: int) -> str:

@@ -120,21 +120,15 @@ async def app_spec_of(session: AsyncSession, wu: Workunit) -> apps.AppSpec:
 
 
 async def retro_audit(session: AsyncSession, node: Node, now: float) -> int:
-    """After a node is caught with a wrong result, the results it had accepted on
-    its own since others last agreed with it are reopened for an independent
-    replica (all of them, if it is now quarantined). Returns how many."""
-    since = 0.0
-    if node.status == "active":
-        corroborated = await session.scalar(
-            select(func.max(Result.reported_at)).join(Workunit, Workunit.id == Result.workunit_id)
-            .where(Result.node_id == node.id, Result.verdict == "valid",
-                   Workunit.accepted_mode.in_(("quorum", "spot-check"))))
-        since = corroborated or 0.0
+    """After a node is caught with a wrong result, every result it had accepted on
+    its own (no other node checked it) is reopened for an independent replica: a
+    wrong answer seen once says its unchecked answers may be wrong too. Each solo
+    result is re-verified at most once (it is then accepted by quorum). Returns how many."""
     suspects = list(await session.scalars(
         select(Workunit).join(Result, Result.id == Workunit.canonical_result_id)
         .join(Project, Project.id == Workunit.project_id)
         .where(Result.node_id == node.id, Workunit.state == "validated", Workunit.accepted_mode == "alone",
-               Result.reported_at >= since, Project.replication_policy == "newral")
+               Project.replication_policy == "newral")
         .with_for_update(of=Workunit, skip_locked=True)))
     for wu in suspects:
         canonical = await session.get(Result, wu.canonical_result_id)

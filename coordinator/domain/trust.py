@@ -10,7 +10,7 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.db.models import Admin, CreditEntry, Node
+from coordinator.db.models import CreditEntry, Node
 from coordinator.domain import events, reputation
 from coordinator.errors import Conflict, InvalidInput
 
@@ -106,7 +106,7 @@ async def revoke_credit(session: AsyncSession, node: Node, result_id: int, now: 
                   amount=round(granted.amount, 6))
 
 
-async def set_status(session: AsyncSession, node: Node, status: str, reason: str, admin: Admin | None,
+async def set_status(session: AsyncSession, node: Node, status: str, reason: str, actor: str,
                      now: float) -> None:
     """Quarantine (no more work), ban, or reinstate a node; the reason is kept."""
     if status not in STATUSES:
@@ -121,7 +121,7 @@ async def set_status(session: AsyncSession, node: Node, status: str, reason: str
         node.anomaly_flags = 0  # a reinstated node starts its anomaly count afresh, not its trust
     kind = {"active": "node.reinstated", "quarantined": "node.quarantined", "banned": "node.banned"}[status]
     events.record(session, kind, now, node_id=node.id, level=logging.WARNING, previous=previous,
-                  reason=reason[:500], admin=admin.name if admin else "system")
+                  reason=reason[:500], admin=actor)
 
 
 async def leaderboard(session: AsyncSession, limit: int = 20) -> dict[str, list[dict[str, object]]]:

@@ -24,6 +24,7 @@ def table(outcomes: list[PolicyOutcome]) -> str:
         ("  + audit work (in WUs)", lambda o: f"{o.audit_cost_per_accepted:.3f}"),
         ("wrong accepted", lambda o: f"{o.wrong_accepted}"),
         ("wrong per 10,000 accepted", lambda o: f"{o.wrong_per_10k:.1f}"),
+        ("  returned by", lambda o: ", ".join(f"{k} {v}" for k, v in sorted(o.wrong_by_kind.items())) or "-"),
         ("credit earned by wrong results", lambda o: f"{o.credit_for_wrong:.0f}"),
         ("liars quarantined", lambda o: _quarantine(o.before_quarantine.get("liar", []))),
         ("sleepers quarantined", lambda o: _quarantine(o.before_quarantine.get("sleeper", []))),

@@ -34,6 +34,8 @@ class PolicyOutcome:
     wrong_per_10k: float
     credit_for_wrong: float
     before_quarantine: dict[str, list[int | None]] = field(default_factory=dict)  # kind -> per node
+    wrong_by_kind: dict[str, int] = field(default_factory=dict)  # whose wrong result was accepted
+    credit_for_wrong_by_kind: dict[str, float] = field(default_factory=dict)
     rounds: int = 0
 
 
@@ -125,6 +127,14 @@ async def _measure(db: Database, scenario: Scenario, population: list[Behaviour]
     late = accepted[len(accepted) // 2:]
     wrong_results = {r.id for r in results if r.output_sha256 != truth[r.workunit_id]}
     credit_for_wrong = sum(amount for rid, amount in ledger if rid in wrong_results)
+    kind_of = {nid: b.kind for nid, b in zip(ids, population)}
+    wrong_by_kind: dict[str, int] = defaultdict(int)
+    for wu in wrong:
+        wrong_by_kind[kind_of[by_result[wu.canonical_result_id].node_id]] += 1
+    credit_by_kind: dict[str, float] = defaultdict(float)
+    for rid, amount in ledger:
+        if rid in wrong_results:
+            credit_by_kind[kind_of[by_result[rid].node_id]] += amount
     before: dict[str, list[int | None]] = defaultdict(list)
     for nid, b in zip(ids, population):
         if b.kind in ("liar", "sleeper", "colluder"):
@@ -140,6 +150,8 @@ async def _measure(db: Database, scenario: Scenario, population: list[Behaviour]
         wrong_per_10k=10_000 * len(wrong) / n,
         credit_for_wrong=credit_for_wrong,
         before_quarantine=dict(before),
+        wrong_by_kind=dict(wrong_by_kind),
+        credit_for_wrong_by_kind=dict(credit_by_kind),
         rounds=rounds,
     )
 

@@ -13,7 +13,6 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response
 
 from coordinator.api.state import Services
-from coordinator.db.models import Admin
 from coordinator.domain import dashboard, projects, trust, users
 from coordinator.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 from coordinator.web import dag, forms, render, workflows
@@ -104,9 +103,7 @@ async def set_node_status(request: Request, node_id: FromPath[str], data: URLEnc
                           services: NamedDependency[Services]) -> Redirect:
     async with acting(request, services, "nodes.manage", data.csrf_token) as (v, session):
         node = await dashboard.get_node(session, node_id)
-        # trust.set_status records who acted by name; a web user is not an API admin row.
-        actor = Admin(name=f"web:{v.name}")
-        await trust.set_status(session, node, data.status, data.reason, actor, services.clock())
+        await trust.set_status(session, node, data.status, data.reason, f"web:{v.name}", services.clock())
     return back(f"/ui/nodes/{node_id}")
 
 

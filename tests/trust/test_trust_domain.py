@@ -171,14 +171,14 @@ async def test_admin_reinstates_with_a_reason(world: SimWorld) -> None:
     await world.project("newral", 5)
     a = await world.node()
     async with world.db.transaction() as s:
-        node, admin = await s.get(Node, a), await s.scalar(select(Admin))
-        await trust.set_status(s, node, "quarantined", "looks odd", admin, world.now)  # type: ignore[arg-type]
+        node = await s.get(Node, a)
+        await trust.set_status(s, node, "quarantined", "looks odd", "api:admin", world.now)  # type: ignore[arg-type]
     async with world.db.transaction() as s:
         node = await s.get(Node, a)
         with pytest.raises(Exception, match="reason"):
-            await trust.set_status(s, node, "active", "  ", admin, world.now)  # type: ignore[arg-type]
+            await trust.set_status(s, node, "active", "  ", "api:admin", world.now)  # type: ignore[arg-type]
     async with world.db.transaction() as s:
         node = await s.get(Node, a)
-        await trust.set_status(s, node, "active", "checked the hardware", admin, world.now)  # type: ignore[arg-type]
+        await trust.set_status(s, node, "active", "checked the hardware", "api:admin", world.now)  # type: ignore[arg-type]
         kinds = [e.kind for e in await s.scalars(select(Event).where(Event.node_id == a).order_by(Event.id))]
     assert kinds[-2:] == ["node.quarantined", "node.reinstated"]
