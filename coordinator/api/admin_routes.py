@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar.di import NamedDependency
-from litestar.params import JSONBody
 from litestar import Request, Router, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 
 from coordinator.api import auth, schemas
 from coordinator.api.state import Services
 from coordinator.db.models import Node
-from coordinator.domain import events, nodes, projects, trust
+from coordinator.domain import bundles, events, nodes, projects, trust
 from coordinator.errors import NotFound
 
 
@@ -67,6 +66,23 @@ async def submit_work(request: Request, name: FromPath[str], data: JSONBody[sche
         project = await projects.get_project(session, name)
         count = await projects.submit_work(session, project, dict(data.params), replication, now)
     return schemas.WorkOut(workunits=count)
+
+
+@post("/projects/{name:str}/app-bundles", status_code=201, request_max_body_size=2 * bundles.MAX_BUNDLE_BYTES)
+async def publish_bundle(request: Request, name: FromPath[str], data: JSONBody[dict[str, Any]],
+                         services: NamedDependency[Services]) -> dict[str, str]:
+    """Store a maintainer-signed app bundle (from `newral app publish`); leases then carry it."""
+    now = services.clock()
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        await projects.get_project(session, name)
+    app, version, sha, body = bundles.check_payload(name, data)
+    key = bundles.object_key(name, app, version, sha)
+    await services.store.put(key, body)
+    async with services.db.transaction() as session:
+        project = await projects.get_project(session, name)
+        await bundles.record(session, project, app, version, sha, key, now)
+    return {"project": name, "app": app, "version": version, "manifest_sha256": sha}
 
 
 @post("/projects/{name:str}/status", status_code=200)
@@ -124,7 +140,7 @@ async def list_events(
 
 router = Router(
     path="/api/v1/admin",
-    route_handlers=[create_token, create_project, list_projects, project_status, submit_work,
+    route_handlers=[create_token, create_project, list_projects, project_status, submit_work, publish_bundle,
                     set_project_status, list_nodes, set_node_status, list_events],
     tags=["admin"],
 )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import msgspec
+from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from litestar import Request, Router, get, post
 
 from coordinator.api import auth, schemas
 from coordinator.api.state import Services
+from coordinator.db.bundle_models import AppBundle
 from coordinator.db.models import Result
-from coordinator.domain import leasing, nodes, reporting, trust
+from coordinator.domain import bundles, leasing, nodes, reporting, trust
 from coordinator.errors import Forbidden, LeaseExpired, NotFound
 
 
@@ -46,6 +50,14 @@ async def _upload(services: NamedDependency[Services], key: str, deadline_at: fl
     return schemas.PresignedOut(method=req.method, url=req.url, headers=req.headers, expires_at=req.expires_at)
 
 
+async def _bundle_json(services: Services, bundle: AppBundle) -> dict[str, Any]:
+    cached = services.bundle_cache.get(bundle.manifest_sha256)
+    if cached is None:
+        cached = json.loads(await services.store.get(bundle.object_key, max_size=bundles.MAX_BUNDLE_BYTES))
+        services.bundle_cache[bundle.manifest_sha256] = cached
+    return cached
+
+
 @post("/work/lease", status_code=200)
 async def lease(request: Request, data: JSONBody[schemas.LeaseIn], services: NamedDependency[Services]) -> schemas.LeaseOut:
     """Lease up to max_results result slots; each comes with its deadline and upload URL."""
@@ -54,14 +66,17 @@ async def lease(request: Request, data: JSONBody[schemas.LeaseIn], services: Nam
     async with services.db.transaction() as session:
         node = await nodes.authenticate_node(session, auth.bearer(request), now)
         assignments = await leasing.lease(session, node, wanted, now, data.projects)
-    out = [
-        schemas.AssignmentOut(
+        signed = {(a.project, a.app): await bundles.newest(session, a.project, a.app) for a in assignments}
+    out = []
+    for a in assignments:
+        bundle = signed[(a.project, a.app)]
+        out.append(schemas.AssignmentOut(
             result_id=a.result_id, workunit_id=a.workunit_id, project=a.project, app=a.app,
-            app_version=a.app_version, params=a.params, deadline_at=a.deadline_at,
-            upload=await _upload(services, a.output_key, a.deadline_at, now),
-        )
-        for a in assignments
-    ]
+            app_version=bundle.version if bundle else a.app_version, params=a.params,
+            deadline_at=a.deadline_at, upload=await _upload(services, a.output_key, a.deadline_at, now),
+            app_bundle=await _bundle_json(services, bundle) if bundle else None,
+            app_sha256=bundle.manifest_sha256 if bundle else None,
+        ))
     return schemas.LeaseOut(assignments=out, server_time=now)
 
 

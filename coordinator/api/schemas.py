@@ -69,6 +69,8 @@ class AssignmentOut(msgspec.Struct):
     params: dict[str, Any]
     deadline_at: float
     upload: PresignedOut
+    app_bundle: dict[str, Any] | None = None  # signed code, verified by the client
+    app_sha256: str | None = None
 
 
 class LeaseOut(msgspec.Struct):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from coordinator.db.database import Database
 from coordinator.settings import Settings
@@ -17,3 +18,4 @@ class Services:
     store: ObjectStore
     signer: UrlSigner
     clock: Callable[[], float]
+    bundle_cache: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest sha256 -> bundle JSON
