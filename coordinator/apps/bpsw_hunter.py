@@ -19,6 +19,8 @@ class BpswHunter:
     name = "bpsw-hunter"
     version = "1.0"
     description = "Sweeps ranges below 2^64 for base-2 strong pseudoprimes and BPSW counterexamples."
+    # Credit is reference CPU-seconds: integers a reference core sweeps per second near 10^12.
+    reference_rate = 1e8
 
     def plan(self, request: dict[str, Any]) -> list[WorkunitPlan]:
         a, b, chunk = (_int_field(request, key) for key in ("a", "b", "chunk"))

@@ -22,6 +22,29 @@ def _bar(done: int, total: int, width: int = 30) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
+def _print_trust(admin: AdminClient, total: int) -> None:
+    """How the work was verified: new nodes run in quorum 2 until they earn trust,
+    then alone with random spot-checks (adaptive replication)."""
+    events = []
+    after = 0
+    while True:
+        page = admin.call("GET", f"/events?after={after}&limit=1000")
+        if not page:
+            break
+        events += page
+        after = page[-1]["id"]
+    modes: dict[str, int] = {}
+    for e in events:
+        if e["kind"] == "workunit.validated":
+            modes[e["data"].get("mode", "?")] = modes.get(e["data"].get("mode", "?"), 0) + 1
+    replicas = sum(1 for e in events if e["kind"] == "result.reported")
+    print(f"Replicas computed per workunit: {replicas / max(total, 1):.2f}  (accepted by "
+          + ", ".join(f"{k}: {v}" for k, v in sorted(modes.items())) + ")")
+    for n in admin.call("GET", "/nodes"):
+        print(f"  {n['name']}: {n['trust_level']}, score {n['trust_score']:.2f}, "
+              f"{n['valid']} valid, credit {n['credit']:.1f}")
+
+
 def run(bound: str = "1e9", chunk: str = "1e7", agents: int = 2, keep: bool = False) -> int:
     try:
         b, step = parse_int(bound), parse_int(chunk)
@@ -43,7 +66,8 @@ def run(bound: str = "1e9", chunk: str = "1e7", agents: int = 2, keep: bool = Fa
         admin = AdminClient(url, token)
         admin.call("POST", "/projects", {"name": "bpsw-hunter", "app": "bpsw-hunter"})
         made = admin.call("POST", "/projects/bpsw-hunter/work",
-                          {"params": {"a": 0, "b": b, "chunk": step}, "delay_bound": 600})
+                          {"params": {"a": 0, "b": b, "chunk": step}, "delay_bound": 600,
+                           "min_quorum": 2, "target_results": 2})
         total = made["workunits"]
         print(f"BPSW-Hunter: sweeping [0, {b:,}) in {total} workunits of {step:,}")
         for i in range(agents):
@@ -73,6 +97,7 @@ def run(bound: str = "1e9", chunk: str = "1e7", agents: int = 2, keep: bool = Fa
         print(f"BPSW pseudoprimes found:        {totals['bpsw_pseudoprimes']}")
         print(f"Failed workunits:               {status['workunits']['failed']}")
         print(f"Time:                           {elapsed:.1f} s")
+        _print_trust(admin, total)
         expected = PRIMES_BELOW.get(b)
         if expected is not None:
             verdict = "matches" if totals["primes"] == expected else "DOES NOT MATCH"

@@ -103,3 +103,34 @@ def test_agents_ride_out_a_coordinator_crash(tmp_path: Path) -> None:
         assert "unavailable" in logs  # they noticed, backed off and carried on
     finally:
         c.close()
+
+
+def test_replicated_workunits_validate_by_quorum_on_postgres(tmp_path: Path, pg_url: str,
+                                                              s3_endpoint: S3Endpoint) -> None:
+    """Quorum 2 through real agents: new nodes are on probation, so every workunit
+    runs on both and is accepted only when their outputs agree bit for bit."""
+    c = Cluster(tmp_path, database_url=pg_url,
+                env={"NEWRAL_OBJECT_STORE": f"s3://{s3_endpoint.create_bucket()}",
+                     "NEWRAL_S3_ENDPOINT": s3_endpoint.endpoint_url,
+                     "NEWRAL_S3_ACCESS_KEY": s3_endpoint.access_key,
+                     "NEWRAL_S3_SECRET_KEY": s3_endpoint.secret_key, "NEWRAL_S3_REGION": s3_endpoint.region})
+    try:
+        c.start_coordinator()
+        assert c.admin is not None
+        c.admin.call("POST", "/projects", {"name": "hunt", "app": "bpsw-hunter"})
+        made = c.admin.call("POST", "/projects/hunt/work", {"params": {"a": 0, "b": 60_000, "chunk": 10_000},
+                                                          "min_quorum": 2, "target_results": 2})
+        c.start_agent("agent1")
+        c.start_agent("agent2")
+        status = c.wait_done("hunt")
+        assert status["workunits"]["validated"] == made["workunits"] == 6
+        primes, spsp = expected([(0, 60_000)])
+        assert (status["totals"]["primes"], status["totals"]["spsp"]) == (primes, spsp)
+        events = c.admin.call("GET", "/events?limit=1000")
+        validated = [e for e in events if e["kind"] == "workunit.validated"]
+        assert len(validated) == 6 and all(e["data"]["quorum"] == 2 for e in validated)
+        nodes = c.admin.call("GET", "/nodes")
+        assert sorted(n["valid"] for n in nodes) == [6, 6]
+        assert all(n["credit"] > 0 for n in nodes)
+    finally:
+        c.close()
