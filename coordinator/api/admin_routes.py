@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from coordinator.api import auth, schemas
 from coordinator.api.state import Services
-from coordinator.db.models import Node
+from coordinator.db.models import Node, Result, Workunit
 from coordinator.domain import bundles, events, nodes, projects, trust
 from coordinator.errors import NotFound
 
@@ -95,6 +95,27 @@ async def set_project_status(request: Request, name: FromPath[str], data: JSONBo
         return {"name": project.name, "status": project.status}
 
 
+@get("/workunits/{workunit_id:int}")
+async def workunit_detail(request: Request, workunit_id: FromPath[int],
+                          services: NamedDependency[Services]) -> dict[str, Any]:
+    """A workunit with its replicas and how its canonical result was verified."""
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        wu = await session.get(Workunit, workunit_id)
+        if wu is None:
+            raise NotFound("no such workunit")
+        results = await session.scalars(select(Result).where(Result.workunit_id == wu.id).order_by(Result.id))
+        return {
+            "id": wu.id, "state": wu.state, "params": wu.params, "min_quorum": wu.min_quorum,
+            "accepted_mode": wu.accepted_mode, "verification": wu.verification,
+            "canonical_result_id": wu.canonical_result_id, "summary": wu.summary,
+            "failure_reason": wu.failure_reason,
+            "results": [{"id": r.id, "node_id": r.node_id, "state": r.state, "verdict": r.verdict,
+                         "sha256": r.output_sha256, "reported_at": r.reported_at,
+                         "wall_seconds": r.wall_seconds, "error": r.error_message} for r in results],
+        }
+
+
 @get("/nodes")
 async def list_nodes(request: Request, services: NamedDependency[Services]) -> list[dict[str, Any]]:
     async with services.db.transaction() as session:
@@ -141,6 +162,6 @@ async def list_events(
 router = Router(
     path="/api/v1/admin",
     route_handlers=[create_token, create_project, list_projects, project_status, submit_work, publish_bundle,
-                    set_project_status, list_nodes, set_node_status, list_events],
+                    set_project_status, workunit_detail, list_nodes, set_node_status, list_events],
     tags=["admin"],
 )

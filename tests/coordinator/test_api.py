@@ -254,3 +254,18 @@ async def test_bad_work_requests(api: Api) -> None:
     r = await api.client.post("/api/v1/admin/projects", json={"name": "x", "app": "nope"}, headers=api.admin)
     assert r.status_code == 422 and "unknown app" in r.json()["detail"]
     assert await api.state() == before
+
+
+async def test_workunit_detail_says_how_it_was_verified(local_api: Api) -> None:
+    api = local_api
+    node = await api.node()
+    (asg,) = await api.lease(node)
+    data = _output(asg)
+    await api.upload(asg["upload"], data)
+    await api.report(node, asg, data)
+    r = await api.client.get(f"/api/v1/admin/workunits/{asg['workunit_id']}", headers=api.admin)
+    body = r.json()
+    assert r.status_code == 200 and body["state"] == "validated"
+    assert body["accepted_mode"] == "single" and body["verification"]["valid"][0][0] == asg["result_id"]
+    assert body["results"][0]["verdict"] == "valid"
+    assert (await api.client.get("/api/v1/admin/workunits/99999", headers=api.admin)).status_code == 404
