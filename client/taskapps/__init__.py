@@ -9,6 +9,7 @@ Runner = Callable[[dict[str, Any]], bytes]
 
 
 def registry() -> dict[str, Runner]:
-    from client.taskapps import bpsw_hunter
+    from client.taskapps import bpsw_hunter, bpsw_large, bpsw_verify, carmile
 
-    return {"bpsw-hunter": bpsw_hunter.run}
+    return {"bpsw-hunter": bpsw_hunter.run, "carmile": carmile.run, "bpsw-verify": bpsw_verify.run,
+            "bpsw-large": bpsw_large.run}

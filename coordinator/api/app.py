@@ -15,7 +15,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
-from coordinator.api import admin_routes, errors, node_routes, object_routes
+from coordinator import web
+from coordinator.api import admin_routes, errors, node_routes, object_routes, release_routes
+from coordinator.api import ratelimit, workflow_routes
 from coordinator.api.state import Services
 from coordinator.db import migrate
 from coordinator.db.database import Database
@@ -106,10 +108,13 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             await services.db.dispose()
 
     return Litestar(
-        route_handlers=[health, node_routes.router, object_routes.router, admin_routes.router],
+        route_handlers=[health, node_routes.router, object_routes.router, admin_routes.router, release_routes.router,
+                        workflow_routes.router,
+                        *web.route_handlers()],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
+        middleware=[ratelimit.middleware(settings)],
         openapi_config=OpenAPIConfig(title="Newral coordinator", version="1.0.0", path="/schema"),
         request_max_body_size=max(settings.max_output_bytes, 1 << 20) + 4096,
         debug=False,

@@ -2,11 +2,12 @@
 
 from coordinator.apps.base import AppSpec, FindingPlan, OutputInvalid, WorkunitPlan
 from coordinator.apps.bpsw_hunter import BpswHunter
+from coordinator.apps.bpsw_large import BpswLarge
 from coordinator.apps.bpsw_verify import BpswVerify
 from coordinator.apps.carmile import Carmile
 from coordinator.apps.sim_blocks import SimBlocks
 
-REGISTRY: dict[str, AppSpec] = {app.name: app for app in (BpswHunter(), SimBlocks(), Carmile(), BpswVerify())}
+REGISTRY: dict[str, AppSpec] = {app.name: app for app in (BpswHunter(), SimBlocks(), Carmile(), BpswVerify(), BpswLarge())}
 
 
 def get(name: str) -> AppSpec:

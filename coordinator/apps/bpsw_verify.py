@@ -10,7 +10,8 @@ with the prime factors ascending, repeated by multiplicity.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import gmpy2
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from coordinator.apps.base import CheckedOutput, OutputInvalid, WorkunitPlan
 from coordinator.apps.bpsw_hunter import parse_int

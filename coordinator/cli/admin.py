@@ -5,7 +5,11 @@
     newral work NAME --a 0 --b 1e9 --chunk 1e7       cut a range into workunits
     newral status [NAME]                             progress and totals
     newral nodes | newral events [--after ID]
-    newral demo                                      the whole loop on this machine
+    newral user create NAME --role admin             a web UI login (written to the database directly)
+    newral workflow submit FILE --project NAME       a DAG workflow (JSON); status|graph|retry|cancel ID
+    newral demo [bpsw|carmile] [--bound 1e12]        the whole loop on this machine
+    newral app keygen|sign|publish                   signed task-app bundles (app_bundles.py)
+    newral release keygen|sign|publish|show, newral key add|list|remove   (maintainer.py)
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 import httpx
 
 from coordinator.api.app import ADMIN_TOKEN_FILE
+from client.agent import appsign
+from coordinator.cli import app_bundles, maintainer
 
 
 class CliError(Exception):
@@ -100,8 +106,36 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("events", help="recent events")
     e.add_argument("--after", type=int, default=0)
 
-    d = sub.add_parser("demo", help="run a coordinator and two agents here and sweep [0, 1e9)")
-    d.add_argument("--bound", default="1e9")
+    wf = sub.add_parser("workflow", help="DAG workflows: submit, status, graph, retry, cancel")
+    wfs = wf.add_subparsers(dest="action", required=True)
+    ws = wfs.add_parser("submit", help="submit a workflow document (a JSON file, or - for stdin)")
+    ws.add_argument("file")
+    ws.add_argument("--project", required=True)
+    for action in ("status", "graph", "retry", "cancel"):
+        wfs.add_parser(action).add_argument("id", type=int)
+
+    sim = sub.add_parser("simulate", help="compare validation policies with simulated honest and dishonest nodes")
+    sim.add_argument("--nodes", type=int, default=100)
+    sim.add_argument("--workunits", type=int, default=2000)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--database-url", help="default: a temporary SQLite file")
+    sim.add_argument("--policies", default="fixed,boinc,newral")
+
+    maintainer.add_parsers(sub)  # release keygen|sign|publish|show, key add|list|remove
+    app_bundles.add_parsers(sub)  # app keygen|sign|publish
+
+    u = sub.add_parser("user", help="web UI users (writes to the coordinator's database directly)")
+    us = u.add_subparsers(dest="action", required=True)
+    uc = us.add_parser("create")
+    uc.add_argument("name")
+    uc.add_argument("--role", choices=["admin", "manager", "viewer"], required=True)
+    uc.add_argument("--database-url", default=None, help="default: the SQLite file in --data-dir")
+    uc.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    d = sub.add_parser("demo", help="run a coordinator and two agents here: the BPSW sweep of [0, 1e9), "
+                                    "or Carmile (Carmichael numbers to 1e12) as a workflow")
+    d.add_argument("which", nargs="?", choices=["bpsw", "carmile"], default="bpsw")
+    d.add_argument("--bound", default=None, help="default 1e9 (bpsw) or 1e12 (carmile)")
     d.add_argument("--chunk", default="1e7")
     d.add_argument("--agents", type=int, default=2)
     d.add_argument("--keep", action="store_true", help="keep the demo's data folder")
@@ -109,10 +143,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command in ("release", "key"):
+        try:
+            _print(maintainer.run(args, args.coordinator, lambda: admin_token(args)))
+        except maintainer.MaintainerError as exc:
+            raise CliError(str(exc)) from None
+        return 0
+    if args.command == "app":
+        try:
+            if args.action == "publish":
+                client = AdminClient(args.coordinator, admin_token(args))
+                try:
+                    _print(app_bundles.run(args, client.call))
+                finally:
+                    client.close()
+            else:
+                _print(app_bundles.run(args, lambda *_: None))
+        except (appsign.SignatureError, OSError) as exc:
+            raise CliError(str(exc)) from None
+        return 0
+    if args.command == "simulate":
+        return _simulate(args)
+    if args.command == "demo" and args.which == "carmile":
+        from coordinator.cli import carmile_demo
+
+        return carmile_demo.run(bound=args.bound or "1e12", agents=args.agents, keep=args.keep)
     if args.command == "demo":
         from coordinator.cli import demo
 
-        return demo.run(bound=args.bound, chunk=args.chunk, agents=args.agents, keep=args.keep)
+        return demo.run(bound=args.bound or "1e9", chunk=args.chunk, agents=args.agents, keep=args.keep)
+    if args.command == "user":
+        return create_user(args)
     client = AdminClient(args.coordinator, admin_token(args))
     try:
         if args.command == "token":
@@ -135,8 +196,88 @@ def run(args: argparse.Namespace) -> int:
             _print(client.call("GET", "/nodes"))
         elif args.command == "events":
             _print(client.call("GET", f"/events?after={args.after}"))
+        elif args.command == "workflow":
+            _print(_workflow(client, args))
     finally:
         client.close()
+    return 0
+
+
+def _workflow(client: AdminClient, args: argparse.Namespace) -> Any:
+    if args.action == "submit":
+        try:
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+            doc = json.loads(text)
+        except (OSError, ValueError) as exc:
+            raise CliError(f"cannot read the workflow document {args.file}: {exc}") from None
+        return client.call("POST", f"/projects/{args.project}/workflows", doc)
+    if args.action in ("retry", "cancel"):
+        return client.call("POST", f"/workflows/{args.id}/{args.action}")
+    return client.call("GET", f"/workflows/{args.id}" + ("/graph" if args.action == "graph" else ""))
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import time
+
+    from coordinator.simulate import report, runner
+    from coordinator.simulate.behaviours import Scenario
+
+    scenario = Scenario(nodes=args.nodes, workunits=args.workunits, seed=args.seed)
+    policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    kinds = {k: sum(b.kind == k for b in scenario.population()) for k in
+             ("honest", "faulty", "liar", "sleeper", "colluder")}
+    print(f"Scenario: {scenario.nodes} nodes {kinds}, {scenario.workunits} workunits of "
+          f"{scenario.blocks} blocks, faulty nodes err on {scenario.fault_rate:.0%} of results, "
+          f"sleepers cheat on {scenario.sleeper_cheat_rate:.0%} once trusted; seed {scenario.seed}")
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("newral").setLevel(logging.CRITICAL)  # the table says it all
+    started = time.monotonic()
+    outcomes = asyncio.run(runner.run(scenario, policies, args.database_url))
+    print(report.table(outcomes))
+    print(f"({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def create_user(args: argparse.Namespace) -> int:
+    """The first admin has no web login to create others with, so this writes to the database."""
+    import asyncio
+    import getpass
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    from coordinator.db.database import Database
+    from coordinator.domain import users
+    from coordinator.errors import DomainError
+    from coordinator.settings import load_settings
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the passwords differ")
+    settings = load_settings(data_dir=Path(args.data_dir).expanduser() if args.data_dir else None,
+                             database_url=args.database_url)
+
+    async def create() -> None:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.transaction() as session:
+                await users.create_user(session, args.name, password, args.role, time.time())
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(create())
+    except DomainError as exc:
+        raise CliError(exc.message) from None
+    except DBAPIError as exc:
+        raise CliError(f"cannot write to the database ({type(exc.orig).__name__}); has the coordinator "
+                       "run its migrations (newral-coordinator migrate)?") from None
+    print(f"user {args.name} created ({users.ROLE_TITLES[args.role]})")
     return 0
 
 
