@@ -72,6 +72,7 @@ async def _validate(session: AsyncSession, wu: Workunit, results: list[Result],
         await settle(session, wu, by_id[rid], "valid", now, credit=credit)
     for rid in decision.invalid_ids:
         await settle(session, wu, by_id[rid], "invalid", now, reason="disagrees with the quorum")
+    await _flag_agreeing_dissenters(session, [by_id[rid] for rid in decision.invalid_ids], now)
     canonical = by_id[decision.canonical_id]  # type: ignore[index]
     planned = (wu.verification or {}).get("mode")
     if len(decision.valid_ids) >= 2:
@@ -93,6 +94,23 @@ async def _validate(session: AsyncSession, wu: Workunit, results: list[Result],
     events.record(session, "workunit.validated", now, project_id=wu.project_id, workunit_id=wu.id,
                   result_id=canonical.id, quorum=len(decision.valid_ids), mode=mode,
                   valid=list(decision.valid_ids))
+
+
+async def _flag_agreeing_dissenters(session: AsyncSession, dissenters: list[Result], now: float) -> None:
+    """Two nodes that agree with each other on an answer the quorum rejected look
+    like collusion (or a shared broken build): each is flagged as an anomaly."""
+    by_digest: dict[str, list[Result]] = {}
+    for r in dissenters:
+        by_digest.setdefault(r.output_sha256 or "", []).append(r)
+    for group in by_digest.values():
+        if len(group) < 2:
+            continue
+        for r in group:
+            node = await session.get(Node, r.node_id) if r.node_id else None
+            if node is not None:
+                others = sorted(str(o.node_id)[:8] for o in group if o is not r)
+                trust.flag_anomaly(session, node, f"agreed with {', '.join(others)} against the quorum",
+                                   now, result_id=r.id)
 
 
 async def settle(session: AsyncSession, wu: Workunit, result: Result, verdict: str, now: float, *,

@@ -182,3 +182,18 @@ async def test_admin_reinstates_with_a_reason(world: SimWorld) -> None:
         await trust.set_status(s, node, "active", "checked the hardware", "api:admin", world.now)  # type: ignore[arg-type]
         kinds = [e.kind for e in await s.scalars(select(Event).where(Event.node_id == a).order_by(Event.id))]
     assert kinds[-2:] == ["node.quarantined", "node.reinstated"]
+
+
+async def test_nodes_agreeing_against_the_quorum_are_flagged(world: SimWorld) -> None:
+    await world.project("fixed", 1, quorum=3)
+    honest = [await world.node() for _ in range(3)]
+    pair = [await world.node(), await world.node()]
+    await world.work(pair[0], lie=True)
+    await world.work(pair[1], lie=True)  # the colluders agree with each other...
+    for h in honest:
+        await world.work(h)  # ...and with nobody else: the honest three form the quorum
+    for nid in pair:
+        row = await world.node_row(nid)
+        assert row.anomaly_flags == 1 and row.invalid_count == 1
+    for h in honest:
+        assert (await world.node_row(h)).anomaly_flags == 0
