@@ -35,6 +35,7 @@ def is_proven_prime(n: int) -> bool:
 
 class BpswVerify:
     name = "bpsw-verify"
+    trusted_only = True  # a discovery claim is re-checked by a node that earned trust
     version = "1.0"
     description = "Factors a claimed BPSW pseudoprime and re-tests it."
 

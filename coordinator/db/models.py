@@ -141,6 +141,7 @@ class Workunit(Base):
     delay_bound: Mapped[float]  # seconds a lease may last
     min_memory_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     min_disk_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    trusted_only: Mapped[bool] = mapped_column(default=False)  # e.g. re-verifying a discovery claim
     error_count: Mapped[int] = mapped_column(default=0)
     result_count: Mapped[int] = mapped_column(default=0)
     canonical_result_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -8,12 +8,13 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from coordinator.db.models import App, AppVersion, Node, Project, Result, Workunit
 from coordinator.domain import events, reputation, trust
+from coordinator.workflows import shares
 
 # Candidates fetched per slot wanted: a few extra absorb rows skipped because the
 # node already holds another replica of the same workunit.
@@ -74,6 +75,14 @@ async def lease(
     )
     if projects:
         eligible = eligible.where(Project.name.in_(projects))
+    if node.trust_level == "probation":
+        eligible = eligible.where(Workunit.trusted_only.is_(False))
+    ranking = await _share_order(session, projects)
+    if len(ranking) > 1:
+        # Several projects have work: the one furthest below its share goes first.
+        eligible = eligible.order_by(None).order_by(
+            case({pid: rank for rank, pid in enumerate(ranking)}, value=Workunit.project_id, else_=len(ranking)),
+            Result.id)
 
     chosen: list[int] = []
     seen_workunits: set[int] = set()
@@ -123,6 +132,22 @@ async def lease(
         )
     node.last_seen_at = now
     return assignments
+
+
+async def _share_order(session: AsyncSession, names: list[str] | None) -> list[int]:
+    """Projects with waiting work, most underserved by their share first."""
+    waiting_q = select(Workunit.project_id).join(Project, Project.id == Workunit.project_id).where(
+        Workunit.state == "active", Project.status == "active").distinct()
+    if names:
+        waiting_q = waiting_q.where(Project.name.in_(names))
+    waiting = set(await session.scalars(waiting_q))
+    if len(waiting) < 2:
+        return list(waiting)
+    running = dict((await session.execute(
+        select(Workunit.project_id, func.count()).join(Result, Result.workunit_id == Workunit.id)
+        .where(Result.state == "leased", Workunit.project_id.in_(waiting)).group_by(Workunit.project_id))).all())
+    share = dict((await session.execute(select(Project.id, Project.share).where(Project.id.in_(waiting)))).all())
+    return shares.order([shares.ProjectLoad(pid, share[pid], running.get(pid, 0), 1) for pid in waiting])
 
 
 async def _adapt_replication(session: AsyncSession, node: Node, result: Result, wu: Workunit, policy: str,

@@ -175,9 +175,11 @@ async def queue_task(session: AsyncSession, workflow: Workflow, task: WorkflowTa
             await fail_task(session, workflow, task, f"its inputs make {size} bytes of parameters; the "
                             f"limit is {MAX_RESOLVED_PARAMS_BYTES}", now)
             return
-    version_id = await _app_version_id(session, apps.get(task.app), now)
+    spec = apps.get(task.app)
+    version_id = await _app_version_id(session, spec, now)
     rep = projects.Replication(**task.replication)
     wu = Workunit(project_id=workflow.project_id, app_version_id=version_id, params=params, cost=task.cost,
+                  trusted_only=bool(getattr(spec, "trusted_only", False)),
                   min_quorum=rep.min_quorum, target_results=rep.target_results,
                   max_error_results=rep.max_error_results, max_total_results=rep.max_total_results,
                   delay_bound=rep.delay_bound, result_count=rep.target_results, created_at=now,

@@ -218,3 +218,20 @@ async def test_paused_project_leases_nothing(world: World) -> None:
         p = await projects.get_project(s, project.name)
         await projects.set_status(s, p, "paused", world.now)
     assert await world.lease(node) == []
+
+
+async def test_projects_share_the_nodes_by_their_shares(world: World) -> None:
+    await world.project(a=0, b=200_000, chunk=10_000)  # project "hunt", share 1
+    async with world.db.transaction() as s:
+        big = await projects.create_project(s, "big", "bpsw-hunter", world.now)
+        big.share = 3.0
+        await projects.submit_work(s, big, {"a": 0, "b": 200_000, "chunk": 10_000}, projects.Replication(),
+                                   world.now)
+    got = []
+    for i in range(8):
+        node = await world.node(f"n{i}")
+        got += await world.lease(node, 1)
+    by_project: dict[str, int] = {}
+    for a in got:
+        by_project[a.project] = by_project.get(a.project, 0) + 1
+    assert by_project == {"big": 6, "hunt": 2}

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.db.database import Database
-from coordinator.db.models import Event, Finding, Result, Workunit
+from coordinator.db.models import Event, Finding, Node, Result, Workunit
 from coordinator.domain import transitions
 from coordinator.workflows import engine, followups
 from tests.workflows.flow import Flow, make_flow, sweep
@@ -53,6 +53,13 @@ async def test_an_injected_false_claim_is_refuted_and_never_confirmed(db: Databa
     rogue, liar, honest1, honest2 = [await flow.node(n) for n in ("rogue", "liar", "h1", "h2")]
     await _accept_sweep_with_forged_claim(flow, wid, rogue.id)
     assert (await flow.states(wid))[f"sweep/verify-{FALSE_CLAIM}"] == "queued"
+    assert await flow.lease(rogue) == []  # follow-ups go to trusted nodes only; a new node is on probation
+    async with flow.db.transaction() as s:
+        for n in (liar, honest1, honest2):
+            row = await s.get(Node, n.id)
+            assert row is not None
+            row.trust_level = "trusted"
+            n.trust_level = "trusted"
 
     # a second dishonest node vouches for the claim: its forged factorisation is refused
     (a,) = await flow.lease(liar)
