@@ -47,6 +47,10 @@ class CoordinatorClient:
         self.credentials = credentials
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._http
+
     async def close(self) -> None:
         await self._http.aclose()
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from client.agent import apps, appsign, host, limits, preferences, sandbox, status
+from client.agent import apps, appsign, host, inputs, limits, preferences, sandbox, status
 from client.agent.api import AgentApiError, CoordinatorClient, CoordinatorUnavailable, Rejected
 from client.agent.backoff import Backoff
 from client.agent.config import AgentConfig, ConfigError
@@ -69,6 +69,11 @@ class Agent:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._unpinned_logged: set[str] = set()
         self.benchmark = 0.0  # integers/s of the sweep kernel, for time estimates; 0: unknown
+        # Workflow inputs: downloaded by the agent (never the task), checked, cached by sha256.
+        cache_cap = (prefs.disk_cap_mb << 19) if prefs.disk_cap_mb else 1 << 30  # half the disk cap
+        self.input_cache = inputs.InputCache(config.data_dir / "inputs", cache_cap)
+        self.input_source = inputs.HttpInputSource(
+            client.http, config.coordinator, lambda: client.credentials.bearer() if client.credentials else "")
 
     @property
     def prefs(self) -> preferences.Preferences:
@@ -229,8 +234,15 @@ class Agent:
                 self._unpinned_logged.add(a["project"])
                 log.info("apps.builtin project=%s app=%s: no project key pinned; running the app shipped "
                          "with this client", a["project"], a["app"])
+            params = a["params"]
+            if params.get("inputs"):
+                try:
+                    params = await self._fetch_inputs(rid, params)
+                except inputs.InputError as exc:
+                    self._fail_before_start(a, f"input: {exc}")
+                    return
             log.info("task.started result=%d project=%s params=%s", rid, a["project"], a["params"])
-            outcome = await self.runner.run(rid, code, a["params"], timeout)
+            outcome = await self.runner.run(rid, code, params, timeout)
             self.stats.cpu_seconds += outcome.cpu_seconds
             if outcome.output is not None:
                 entry = SpoolEntry(rid, "success", hashlib.sha256(outcome.output).hexdigest(),
@@ -252,6 +264,23 @@ class Agent:
             with suppress(ValueError):
                 self._order.remove(rid)
             self._slot_freed.set()
+
+    async def _fetch_inputs(self, rid: int, params: dict[str, Any]) -> dict[str, Any]:
+        """The task's params plus the local paths of its inputs (within the network quota)."""
+        daily = self.prefs.daily_network_mb << 20
+        budget = daily - self.governor.meter.used_today() if daily else 1 << 40
+        paths, used = await inputs.fetch_inputs(self.input_source, rid, list(params["inputs"]),
+                                                self.input_cache, budget)
+        self.governor.meter.add(used)
+        return {**params, "input_paths": {name: str(path) for name, path in paths.items()}}
+
+    def _fail_before_start(self, a: dict[str, Any], reason: str) -> None:
+        rid = a["result_id"]
+        self.stats.failed += 1
+        self.last_error = f"a task of {a['project']} could not start: {reason}"
+        log.warning("task.failed result=%d error=%s", rid, reason[:300])
+        self.spool.add(SpoolEntry(rid, "error", "", 0, 0.0, 0.0, reason, a["deadline_at"], None), None)
+        self._report_wake.set()
 
     def _refuse(self, a: dict[str, Any], exc: appsign.SignatureError) -> None:
         rid = a["result_id"]

@@ -9,6 +9,7 @@ which checks them byte for byte."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from cyext import carmichael, carmichael_plan
@@ -36,10 +37,18 @@ def enumerate_slice(params: dict[str, Any]) -> bytes:
 
 def aggregate(params: dict[str, Any]) -> bytes:
     numbers: set[int] = set()
-    for item in params.get("inputs", []):
-        summary = item.get("summary") or {}
-        if summary.get("step") == "enumerate":
-            numbers.update(int(n) for n in summary["numbers"])
+    files = params.get("input_paths") or {}
+    if files:
+        # The enumerations' own outputs, downloaded and sha256-checked by the agent.
+        for path in files.values():
+            lines = Path(path).read_text().splitlines()
+            if lines and lines[0] == "carmile-enumerate 1":
+                numbers.update(int(line.split(" ", 1)[0]) for line in lines[2:] if line)
+    else:
+        for item in params.get("inputs", []):
+            summary = item.get("summary") or {}
+            if summary.get("step") == "enumerate":
+                numbers.update(int(n) for n in summary["numbers"])
     ordered = sorted(numbers)
     lines = ["carmile-list 1", f"{int(params['bound'])} {len(ordered)}", *map(str, ordered)]
     return ("\n".join(lines) + "\n").encode()

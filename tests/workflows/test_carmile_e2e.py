@@ -43,3 +43,7 @@ def test_two_agents_run_a_carmile_workflow(cluster: Cluster) -> None:
     assert len(enumerations) == status["progress"]["tasks"] - 2 > 1
     project = cluster.status("carmile")
     assert project["totals"]["carmichael_numbers"] == 105
+    # The aggregate's agent fetched the enumerations' outputs as inputs (sha256-checked, cached).
+    cached = {p.name for a in ("a1", "a2") for p in (cluster.root / a / "inputs").glob("*")
+              if not p.name.startswith(".")}
+    assert len(cached) >= len(enumerations)
