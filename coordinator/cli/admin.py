@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("token", help="create a one-time enrolment token")
     t.add_argument("--note", default="")
+    t.add_argument("--owner", default="", help="the volunteer account this machine belongs to")
     t.add_argument("--ttl-hours", type=float, default=168.0)
 
     pr = sub.add_parser("project", help="manage projects")
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("name")
     c.add_argument("--app", default="bpsw-hunter")
     c.add_argument("--description", default="")
+    c.add_argument("--policy", default="newral", choices=["fixed", "boinc", "newral"],
+                   help="replication policy (default: newral, adaptive with audits)")
     for action in ("pause", "resume"):
         prs.add_parser(action).add_argument("name")
 
@@ -96,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--a", required=True, help="start of the range (e.g. 0, 1e12, 2^63)")
     w.add_argument("--b", required=True, help="end of the range, exclusive")
     w.add_argument("--chunk", default="1e7", help="integers per workunit")
-    w.add_argument("--quorum", type=int, default=1)
+    w.add_argument("--quorum", type=int, default=2,
+                   help="replicas that must agree (default 2; trusted nodes may then run alone)")
     w.add_argument("--replicas", type=int, default=None)
     w.add_argument("--deadline", type=float, default=3600.0, help="seconds a lease may last")
 
@@ -178,10 +182,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.command == "token":
             _print(client.call("POST", "/enrolment-tokens",
-                               {"note": args.note, "ttl_seconds": args.ttl_hours * 3600}))
+                               {"note": args.note, "ttl_seconds": args.ttl_hours * 3600, "owner": args.owner}))
         elif args.command == "project" and args.action == "create":
             _print(client.call("POST", "/projects", {"name": args.name, "app": args.app,
-                                                     "description": args.description}))
+                                                     "description": args.description,
+                                                     "replication_policy": args.policy}))
         elif args.command == "project":
             status = "active" if args.action == "resume" else "paused"
             _print(client.call("POST", f"/projects/{args.name}/status", {"status": status}))

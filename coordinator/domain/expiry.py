@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.db.models import Node, Result
+from coordinator.db.models import Result
 from coordinator.domain import events, transitions, trust
 
 
@@ -31,7 +31,7 @@ async def expire_leases(session: AsyncSession, now: float, limit: int = 200) -> 
         result.state = "expired"
         events.record(session, "result.expired", now, node_id=result.node_id,
                       project_id=wu.project_id, workunit_id=wu.id, result_id=result.id)
-        node = await session.get(Node, result.node_id) if result.node_id else None
+        node = await trust.lock_node(session, result.node_id)
         if node is not None:
             trust.record_outcome(session, node, "timeout", now, result_id=result.id)
         await transitions.advance(session, wu, now)

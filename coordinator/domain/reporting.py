@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from coordinator.apps.base import CheckedOutput, OutputInvalid
 from coordinator.db.database import Database
-from coordinator.db.models import Node, Project, Result, Workunit
+from coordinator.db.models import Project, Result, Workunit
 from coordinator.domain import events, reputation, transitions, trust
 from coordinator.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound, PayloadTooLarge, Unavailable
 from coordinator.store import ObjectNotFound, ObjectStore, ObjectTooLarge, StoreUnavailable
@@ -83,6 +83,8 @@ async def submit(
     *, rng: random.Random | None = None,
 ) -> Receipt:
     _check_shape(report, max_output)
+    if "\x00" in report.error:  # a crashed program's stderr may hold NULs; PostgreSQL text cannot
+        report = dataclasses.replace(report, error=report.error.replace("\x00", "\ufffd"))
     async with db.transaction() as session:
         result = _check_lease(await session.get(Result, report.result_id), node_id, now)
         receipt = _duplicate(result, report)
@@ -124,7 +126,7 @@ async def submit(
         result.cpu_seconds = report.cpu_seconds
         result.wall_seconds = report.wall_seconds
         ctx = dict(node_id=node_id, project_id=wu.project_id, workunit_id=wu.id, result_id=result.id)
-        node = await session.get(Node, node_id)
+        node = await trust.lock_node(session, node_id)
         assert node is not None
         if report.outcome == "error":
             result.state = "errored"

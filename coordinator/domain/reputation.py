@@ -28,7 +28,7 @@ class TrustConfig:
     quarantine_score: float = 0.5
     quarantine_min_invalid: int = 3
     anomaly_quarantine: int = 3  # anomaly flags before quarantine
-    spot_max: float = 0.07  # spot-check probability for a just-trusted node
+    spot_max: float = 0.08  # spot-check probability for a just-trusted node
     spot_min: float = 0.02  # ... never below this, however trusted
     relapse_watch: float = 0.5  # spot-check probability for a node once caught wrong
     owner_bonus: float = 3.0  # starting evidence for a node whose owner has trusted nodes

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import apps
@@ -68,6 +68,10 @@ async def _validate(session: AsyncSession, wu: Workunit, results: list[Result],
     by_id = {r.id: r for r in results}
     spec = await app_spec_of(session, wu)
     credit = wu.cost / getattr(spec, "reference_rate", 1.0)
+    # Lock the nodes in one order (by id) so two reports settling overlapping nodes can't deadlock.
+    for node_id in sorted({str(by_id[i].node_id) for i in (*decision.valid_ids, *decision.invalid_ids)
+                           if by_id[i].node_id}):
+        await trust.lock_node(session, node_id)
     for rid in decision.valid_ids:
         await settle(session, wu, by_id[rid], "valid", now, credit=credit)
     for rid in decision.invalid_ids:
@@ -106,7 +110,7 @@ async def _flag_agreeing_dissenters(session: AsyncSession, dissenters: list[Resu
         if len(group) < 2:
             continue
         for r in group:
-            node = await session.get(Node, r.node_id) if r.node_id else None
+            node = await trust.lock_node(session, r.node_id)
             if node is not None:
                 others = sorted(str(o.node_id)[:8] for o in group if o is not r)
                 trust.flag_anomaly(session, node, f"agreed with {', '.join(others)} against the quorum",
@@ -117,7 +121,7 @@ async def settle(session: AsyncSession, wu: Workunit, result: Result, verdict: s
                  credit: float = 0.0, reason: str = "") -> None:
     """Gives a reported result its verdict, and its node the trust and credit that follow."""
     result.verdict = verdict
-    node = await session.get(Node, result.node_id) if result.node_id else None
+    node = await trust.lock_node(session, result.node_id)
     if verdict == "invalid":
         events.record(session, "result.invalid", now, node_id=result.node_id, project_id=wu.project_id,
                       workunit_id=wu.id, result_id=result.id, reason=reason)

@@ -18,6 +18,14 @@ STATUSES = ("active", "quarantined", "banned")
 DEFAULT = reputation.TrustConfig()
 
 
+async def lock_node(session: AsyncSession, node_id: str | None) -> Node | None:
+    """The node's row, locked for this transaction: its counters, trust and credit are
+    read-modify-write, and concurrent reports must not lose each other's updates."""
+    if node_id is None:
+        return None
+    return await session.get(Node, node_id, with_for_update=True, populate_existing=True)
+
+
 def state_of(node: Node) -> reputation.TrustState:
     return reputation.TrustState(node.trust_good, node.trust_bad, node.valid_count, node.invalid_count,
                                  node.anomaly_flags)
