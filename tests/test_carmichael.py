@@ -300,3 +300,17 @@ def test_checker_rejects(n, factors, reason: str) -> None:
 
 def test_checker_error_is_a_value_error() -> None:
     assert issubclass(korselt.CertificateError, ValueError)
+
+
+@pytest.mark.parametrize("n", [2, 97, 561, 2047, 3215031751, 2**61 - 1, (2**31 - 1) * (2**61 - 1), 1000000007**2])
+def test_factoring_is_complete_and_prime(n: int) -> None:
+    import gmpy2
+
+    from cyext.factoring import factor
+
+    fs = factor(n)
+    assert fs == sorted(fs) and all(gmpy2.is_prime(p) for p in fs)
+    product = 1
+    for p in fs:
+        product *= p
+    assert product == n

@@ -5,17 +5,16 @@ nothing here writes."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-import gmpy2
 from sqlalchemy import Integer, cast, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.models import App, AppVersion, Event, Finding, Node, Project, Result, Workunit
 from coordinator.domain import projects
 from coordinator.errors import NotFound
+from cyext import factoring
 
 ONLINE_SECONDS = 600.0  # a node seen within this long counts as active
 
@@ -313,7 +312,7 @@ async def findings(session: AsyncSession) -> Findings:
 
 
 def _carmichael(n: int, project: str, workunit_id: int | None) -> CarmichaelRow:
-    factors = _factor(n)
+    factors = factoring.factor(n)
     return CarmichaelRow(str(n), [str(p) for p in factors], _korselt(n, factors), project,
                          workunit_id)
 
@@ -328,51 +327,6 @@ async def app_versions(session: AsyncSession) -> list[AppVersionRow]:
                       created_at=v.created_at)
         for v, name in rows
     ]
-
-
-def _factor(n: int) -> list[int]:
-    """Prime factors of n (sorted, with multiplicity): trial division, then Pollard-Brent.
-    Shown only for the certificate column, on at most MAX_CARMICHAEL_ROWS numbers."""
-    out: list[int] = []
-    for p in (2, 3, 5, 7, 11, 13):
-        while n % p == 0:
-            out.append(p)
-            n //= p
-    stack = [n] if n > 1 else []
-    while stack:
-        m = stack.pop()
-        if gmpy2.is_prime(m):
-            out.append(m)
-            continue
-        d = _brent(m)
-        stack += [d, m // d]
-    return sorted(out)
-
-
-def _brent(n: int) -> int:
-    for c in range(1, 100):
-        y, r, q, g, x = 2, 1, 1, 1, 2
-        while g == 1:
-            x = y
-            for _ in range(r):
-                y = (y * y + c) % n
-            k = 0
-            while k < r and g == 1:
-                ys = y
-                for _ in range(min(128, r - k)):
-                    y = (y * y + c) % n
-                    q = q * abs(x - y) % n
-                g = math.gcd(q, n)
-                k += 128
-            r *= 2
-        if g == n:
-            g = 1
-            while g == 1:
-                ys = (ys * ys + c) % n
-                g = math.gcd(abs(x - ys), n)
-        if g != n:
-            return g
-    raise ArithmeticError(f"could not factor {n}")
 
 
 def _korselt(n: int, factors: list[int]) -> bool:
