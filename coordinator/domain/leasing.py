@@ -135,18 +135,21 @@ async def lease(
 
 
 async def _share_order(session: AsyncSession, names: list[str] | None) -> list[int]:
-    """Projects with waiting work, most underserved by their share first."""
-    waiting_q = select(Workunit.project_id).join(Project, Project.id == Workunit.project_id).where(
-        Workunit.state == "active", Project.status == "active").distinct()
+    """Projects with waiting work, most underserved by their share first. Cheap when
+    only one project is active (the projects table is small): nothing to order."""
+    active_q = select(Project.id, Project.share).where(Project.status == "active")
     if names:
-        waiting_q = waiting_q.where(Project.name.in_(names))
-    waiting = set(await session.scalars(waiting_q))
+        active_q = active_q.where(Project.name.in_(names))
+    share = dict((await session.execute(active_q)).all())
+    if len(share) < 2:
+        return []
+    waiting = [pid for pid in share if await session.scalar(
+        select(Workunit.id).where(Workunit.project_id == pid, Workunit.state == "active").limit(1)) is not None]
     if len(waiting) < 2:
-        return list(waiting)
+        return []
     running = dict((await session.execute(
         select(Workunit.project_id, func.count()).join(Result, Result.workunit_id == Workunit.id)
         .where(Result.state == "leased", Workunit.project_id.in_(waiting)).group_by(Workunit.project_id))).all())
-    share = dict((await session.execute(select(Project.id, Project.share).where(Project.id.in_(waiting)))).all())
     return shares.order([shares.ProjectLoad(pid, share[pid], running.get(pid, 0), 1) for pid in waiting])
 
 
