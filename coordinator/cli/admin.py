@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--database-url", help="default: a temporary SQLite file")
     sim.add_argument("--policies", default="fixed,boinc,newral")
+    sim.add_argument("--scenario", choices=["validation", "network"], default="validation",
+                     help="network: the AI orchestrator's modes on a heterogeneous network (200 nodes by default)")
 
     maintainer.add_parsers(sub)  # release keygen|sign|publish|show, key add|list|remove
     app_bundles.add_parsers(sub)  # app keygen|sign|publish
@@ -226,6 +228,18 @@ def _simulate(args: argparse.Namespace) -> int:
     import logging
     import time
 
+    if args.scenario == "network":
+        from coordinator.simulate import network, network_report
+
+        sc = network.NetworkScenario(nodes=args.nodes if args.nodes != 100 else 200,
+                                     workunits=args.workunits if args.workunits != 2000 else 3000, seed=args.seed)
+        print(network_report.scenario(sc))
+        started = time.monotonic()
+        trained, outs = network.run(sc)
+        print(network_report.models(trained))
+        print(network_report.table(outs))
+        print(f"({time.monotonic() - started:.0f} s; event-driven, real trust and orchestrator decision code)")
+        return 0
     from coordinator.simulate import report, runner
     from coordinator.simulate.behaviours import Scenario
 

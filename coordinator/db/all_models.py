@@ -5,3 +5,4 @@ from coordinator.db import models  # noqa: F401
 from coordinator.db import web_models  # noqa: F401
 from coordinator.db import workflow_models  # noqa: F401
 from coordinator.db import bundle_models  # noqa: F401
+from coordinator.db import orchestrator_models  # noqa: F401

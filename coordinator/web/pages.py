@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Request, get
+import msgspec
+from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Response
 
 from coordinator import apps
 from coordinator.api.state import Services
 from coordinator.domain import dashboard, projects, users
 from coordinator.errors import InvalidInput
+from coordinator.orchestrator import advice, modes
 from coordinator.web import dag, forms, render, workflows
-from coordinator.web.session import LOGIN_CSRF_COOKIE, SECURITY_HEADERS, new_login_csrf, reading
+from coordinator.web.session import LOGIN_CSRF_COOKIE, SECURITY_HEADERS, acting, new_login_csrf, reading
 
 
 def page(name: str, v: users.Viewer, services: Services, active: str, **context: object) -> Response[str]:
@@ -110,9 +112,34 @@ async def apps_page(request: Request, services: NamedDependency[Services]) -> Re
 
 @get("/ui/orchestrator", include_in_schema=False)
 async def orchestrator_page(request: Request, services: NamedDependency[Services]) -> Response[str]:
-    async with reading(request, services) as (v, _):
-        pass
-    return page("orchestrator.html", v, services, "orchestrator", mode="Off")
+    async with reading(request, services) as (v, session):
+        state = await modes.current(session)
+        recs = [advice.as_dict(r) for r in await advice.listing(session, limit=100)]
+    return page("orchestrator.html", v, services, "orchestrator", mode=state.title, state=state,
+                modes=modes.TITLES, recommendations=recs)
+
+
+class OrchestratorForm(msgspec.Struct):
+    csrf_token: forms.Short = ""
+    mode: forms.Short = ""
+
+
+@post("/ui/orchestrator/mode", include_in_schema=False)
+async def set_orchestrator_mode(request: Request, data: URLEncodedBody[OrchestratorForm],
+                                services: NamedDependency[Services]) -> Redirect:
+    """The mode switch; the Off button posts mode=off (the kill switch)."""
+    async with acting(request, services, "orchestrator.manage", data.csrf_token) as (v, session):
+        await modes.set_mode(session, data.mode, f"web:{v.name}", services.clock())
+    return Redirect("/ui/orchestrator", status_code=303)
+
+
+@post("/ui/orchestrator/recommendations/{rec_id:int}/{verdict:str}", include_in_schema=False)
+async def decide_recommendation(request: Request, rec_id: FromPath[int], verdict: FromPath[str],
+                                data: URLEncodedBody[forms.Csrf], services: NamedDependency[Services]) -> Redirect:
+    status = {"apply": "applied", "dismiss": "dismissed"}.get(verdict, verdict)
+    async with acting(request, services, "orchestrator.manage", data.csrf_token) as (v, session):
+        await advice.decide(session, rec_id, status, f"web:{v.name}", services.clock())
+    return Redirect("/ui/orchestrator", status_code=303)
 
 
 @get("/ui/users", include_in_schema=False)
@@ -124,4 +151,5 @@ async def users_page(request: Request, services: NamedDependency[Services]) -> R
 
 
 HANDLERS = [root, login_page, dashboard_page, nodes_page, node_page, projects_page, workflows_page,
-            workflow_page, findings_page, apps_page, orchestrator_page, users_page]
+            workflow_page, findings_page, apps_page, orchestrator_page, users_page,
+            set_orchestrator_mode, decide_recommendation]
