@@ -32,6 +32,13 @@ class Settings:
     max_output_bytes: int = 1 << 20
     max_leases_per_request: int = 64
     reaper_interval: float = 2.0
+    # Rate limits (token buckets per worker process; 0 turns one off): see api/ratelimit.py.
+    rate_enrol_per_address: float = 0.2  # enrolments per second per client address
+    rate_enrol_burst: float = 20.0
+    rate_lease_per_node: float = 5.0  # lease requests per second per node credential
+    rate_lease_node_burst: float = 20.0
+    rate_lease_per_address: float = 500.0  # lease requests per second per client address
+    rate_lease_address_burst: float = 1000.0
     log_level: str = "INFO"
 
     @property

@@ -27,6 +27,9 @@ from client.agent.spool import Spool, SpoolEntry
 
 log = logging.getLogger("newral.agent")
 
+# After the data folder could not be written (disk full), no new work for this long.
+DISK_RETRY_SECONDS = 30.0
+
 
 @dataclass
 class Stats:
@@ -69,6 +72,8 @@ class Agent:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._unpinned_logged: set[str] = set()
         self.benchmark = 0.0  # integers/s of the sweep kernel, for time estimates; 0: unknown
+        self._disk_full_until = 0.0  # monotonic; no leasing before it (the data folder was full)
+        self._direct_reports: set[asyncio.Task[None]] = set()
         # Workflow inputs: downloaded by the agent (never the task), checked, cached by sha256.
         cache_cap = (prefs.disk_cap_mb << 19) if prefs.disk_cap_mb else 1 << 30  # half the disk cap
         self.input_cache = inputs.InputCache(config.data_dir / "inputs", cache_cap)
@@ -178,6 +183,8 @@ class Agent:
         d = self.governor.decision
         if d is None or not d.may_lease:
             return 0
+        if time.monotonic() < self._disk_full_until:
+            return 0
         return min(self.config.concurrency, d.cores) - len(self._tasks)
 
     async def _lease_loop(self) -> None:
@@ -258,6 +265,8 @@ class Agent:
                 log.warning("task.failed result=%d error=%s", rid, outcome.error[:300])
             self.spool.add(entry, outcome.output)
             self._report_wake.set()
+        except OSError as exc:  # the data folder is full or unwritable: hand the work back, then wait
+            self._disk_trouble(a, exc)
         finally:
             self.stats.running.pop(rid, None)
             self._tasks.pop(rid, None)
@@ -281,6 +290,29 @@ class Agent:
         log.warning("task.failed result=%d error=%s", rid, reason[:300])
         self.spool.add(SpoolEntry(rid, "error", "", 0, 0.0, 0.0, reason, a["deadline_at"], None), None)
         self._report_wake.set()
+
+    def _disk_trouble(self, a: dict[str, Any], exc: OSError) -> None:
+        rid = a["result_id"]
+        self.stats.failed += 1
+        self._disk_full_until = time.monotonic() + DISK_RETRY_SECONDS
+        self.last_error = f"cannot write to the data folder {self.config.data_dir}: {exc}"
+        log.error("task.disk_error result=%d error=%s; no new work for %ds", rid, exc, DISK_RETRY_SECONDS)
+        entry = SpoolEntry(rid, "error", "", 0, 0.0, 0.0, f"the agent could not write its data folder: {exc}",
+                           a["deadline_at"], None)
+        try:
+            self.spool.add(entry, None)
+            self._report_wake.set()
+        except OSError:  # not even that fits: tell the coordinator now, so the work goes elsewhere
+            task = asyncio.create_task(self._report_directly(entry))
+            self._direct_reports.add(task)
+            task.add_done_callback(self._direct_reports.discard)
+
+    async def _report_directly(self, entry: SpoolEntry) -> None:
+        try:
+            await self.client.report(entry.report_body())
+            log.info("report.accepted result=%d state=errored (sent without the spool)", entry.result_id)
+        except AgentApiError as exc:  # its lease will expire and the work be reissued anyway
+            log.warning("report.failed result=%d error=%s", entry.result_id, exc)
 
     def _refuse(self, a: dict[str, Any], exc: appsign.SignatureError) -> None:
         rid = a["result_id"]
@@ -315,6 +347,10 @@ class Agent:
                 delay = failing.next_delay()
                 log.warning("report.unavailable pending=%d retry_in=%.1fs error=%s",
                             len(entries), delay, exc)
+                await asyncio.sleep(delay)
+            except OSError as exc:  # the spool cannot be written (disk full): keep the loop alive
+                delay = failing.next_delay()
+                log.error("report.disk_error pending=%d retry_in=%.1fs error=%s", len(entries), delay, exc)
                 await asyncio.sleep(delay)
 
     async def _deliver(self, entry: SpoolEntry) -> bool:

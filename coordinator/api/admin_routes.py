@@ -65,6 +65,8 @@ async def submit_work(request: Request, name: FromPath[str], data: JSONBody[sche
         await nodes.authenticate_admin(session, auth.bearer(request))
         project = await projects.get_project(session, name)
         count = await projects.submit_work(session, project, dict(data.params), replication, now)
+    if count >= projects.ANALYZE_AFTER:
+        await projects.refresh_statistics(services.db)
     return schemas.WorkOut(workunits=count)
 
 

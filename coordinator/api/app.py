@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 
 from coordinator import web
 from coordinator.api import admin_routes, errors, node_routes, object_routes, release_routes
-from coordinator.api import ratelimit, workflow_routes
+from coordinator.api import orchestrator_routes, ratelimit, workflow_routes
 from coordinator.api.state import Services
 from coordinator.db import migrate
 from coordinator.db.database import Database
@@ -109,7 +109,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     return Litestar(
         route_handlers=[health, node_routes.router, object_routes.router, admin_routes.router, release_routes.router,
-                        workflow_routes.router,
+                        workflow_routes.router, orchestrator_routes.router,
                         *web.route_handlers()],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]

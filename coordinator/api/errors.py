@@ -38,8 +38,15 @@ def store_error(_: Request, exc: Exception) -> Response:
 
 
 def database_error(_: Request, exc: Exception) -> Response:
+    state = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+    if state.startswith("22"):  # a data exception: the value, not the database, is at fault
+        return _error(422, "invalid_input", "a value in the request cannot be stored (e.g. a NUL character)")
     log.warning("database.unavailable error=%s", type(exc).__name__)
     return _error(503, "unavailable", "a backend (the database) is unavailable; try again shortly")
+
+
+def too_deep(_: Request, exc: RecursionError) -> Response:
+    return _error(400, "invalid_request", "the request body is nested too deeply")
 
 
 HANDLERS = {
@@ -51,4 +58,5 @@ HANDLERS = {
     OperationalError: database_error,
     DBAPIError: database_error,
     OSError: database_error,
+    RecursionError: too_deep,
 }

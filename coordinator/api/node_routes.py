@@ -66,7 +66,7 @@ async def lease(request: Request, data: JSONBody[schemas.LeaseIn], services: Nam
     async with services.db.transaction() as session:
         node = await nodes.authenticate_node(session, auth.bearer(request), now)
         assignments = await leasing.lease(session, node, wanted, now, data.projects)
-        signed = {(a.project, a.app): await bundles.newest(session, a.project, a.app) for a in assignments}
+        signed = {pair: await bundles.newest(session, *pair) for pair in {(a.project, a.app) for a in assignments}}
     out = []
     for a in assignments:
         bundle = signed[(a.project, a.app)]

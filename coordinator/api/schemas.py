@@ -7,7 +7,10 @@ from typing import Annotated, Any
 
 import msgspec
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+# Names are shown to admins and volunteers: no control or bidirectional-override characters
+# ((?!\n): Python's $ also matches before a final newline).
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100,
+                                   pattern="^[^\\x00-\\x1f\\x7f\\u202a-\\u202e\\u2066-\\u2069]+$(?!\\n)")]
 ShortText = Annotated[str, msgspec.Meta(max_length=64)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1 << 62)]
 Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]

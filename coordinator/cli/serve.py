@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
 import uvicorn
+from litestar import Litestar
 
+from coordinator.api import app as app_module
 from coordinator.api import create_app
 from coordinator.db import migrate
-from coordinator.settings import SettingsError, load_settings
+from coordinator.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,9 +49,34 @@ def main(argv: list[str] | None = None) -> int:
         print("schema is up to date")
         return 0
     host, port = settings.bind.rsplit(":", 1)
-    uvicorn.run(create_app(settings), host=host, port=int(port), log_level="warning",
-                access_log=False)
+    if args.workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=int(port), log_level="warning",
+                    access_log=False)
+        return 0
+    # Several worker processes: uvicorn imports the app in each, so it needs a factory
+    # by name; the settings travel as NEWRAL_* variables. Migrate and create the admin
+    # once here, so the workers do not race each other doing it.
+    asyncio.run(_prepare(settings))
+    for key, value in dataclasses.asdict(settings).items():
+        os.environ[ENV_PREFIX + key.upper()] = str(value)
+    os.environ[ENV_PREFIX + "AUTO_MIGRATE"] = "false"
+    os.environ.pop("NEWRAL_CONFIG", None)
+    uvicorn.run("coordinator.cli.serve:app_from_environment", factory=True, host=host, port=int(port),
+                workers=args.workers, log_level="warning", access_log=False)
     return 0
+
+
+async def _prepare(settings: Settings) -> None:
+    services = await app_module._bootstrap(settings, time.time)
+    await services.store.close()
+    await services.db.dispose()
+
+
+def app_from_environment() -> Litestar:
+    """The app of one worker process (settings from NEWRAL_* variables)."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(settings)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import apps
+from coordinator.db.database import Database
 from coordinator.db.models import App, AppVersion, Finding, Project, Result, Workunit
 from coordinator.domain import events
 from coordinator.errors import Conflict, InvalidInput, NotFound
@@ -59,6 +60,17 @@ async def ensure_app_version(session: AsyncSession, spec: apps.AppSpec, now: flo
 
 
 POLICIES = ("fixed", "boinc", "newral")
+# After a submission this large, PostgreSQL's planner statistics are refreshed at once:
+# before autovacuum catches up, the lease query can pick a plan that scans millions of rows.
+ANALYZE_AFTER = 1000
+
+
+async def refresh_statistics(db: Database) -> None:
+    if db.is_sqlite:
+        return
+    async with db.transaction() as session:
+        await session.execute(text("ANALYZE workunits"))
+        await session.execute(text("ANALYZE results"))
 
 
 async def create_project(

@@ -31,13 +31,15 @@ KEYS_OBJECT = "releases/keys.json"
 
 
 def _prefix(channel: str, platform: str, version: str | None = None) -> str:
-    manifest.check_channel(channel)
-    manifest.check_platform(platform)
+    try:
+        manifest.check_channel(channel)
+        manifest.check_platform(platform)
+        if version is not None:
+            manifest.parse_version(version)
+    except manifest.ManifestInvalid as exc:  # names from the URL: the caller's mistake, not ours
+        raise InvalidInput(str(exc)) from None
     base = f"releases/{channel}/{platform}"
-    if version is not None:
-        manifest.parse_version(version)
-        base += f"/{version}"
-    return base
+    return base if version is None else f"{base}/{version}"
 
 
 class ReleaseCatalog:

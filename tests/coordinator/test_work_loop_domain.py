@@ -235,3 +235,15 @@ async def test_projects_share_the_nodes_by_their_shares(world: World) -> None:
     for a in got:
         by_project[a.project] = by_project.get(a.project, 0) + 1
     assert by_project == {"big": 6, "hunt": 2}
+
+
+async def test_large_submissions_refresh_planner_statistics(db: Database) -> None:
+    from sqlalchemy import text
+
+    await projects.refresh_statistics(db)  # a no-op on SQLite; ANALYZE on PostgreSQL
+    if not db.is_sqlite:
+        async with db.transaction() as s:
+            analyzed = await s.scalar(text(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('workunits', 'results') "
+                "AND last_analyze IS NOT NULL"))
+        assert analyzed == 2

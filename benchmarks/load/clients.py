@@ -1,0 +1,125 @@
+"""One load-generating process: many simulated nodes, each running
+enrol → (lease a batch → upload each output → report each) in a loop, on one
+asyncio loop with one connection pool. Several of these run side by side
+(run.py starts them) so the generator is not the bottleneck alone.
+
+Writes one JSON line to stdout at the end: counts and raw latencies."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from cyext import bpsw_format
+
+CAPS = {"platform": "linux", "arch": "x86_64", "cores": 1, "memory_bytes": 1 << 33,
+        "disk_free_bytes": 1 << 36, "client_version": "load/1", "benchmark": 0.0}
+
+
+class Recorder:
+    def __init__(self, start_at: float, stop_at: float) -> None:
+        self.start_at, self.stop_at = start_at, stop_at
+        self.latency: dict[str, list[float]] = {"lease": [], "upload": [], "report": []}
+        self.leased = self.reported = self.errors = 0
+        self.statuses: dict[str, int] = {}
+
+    def measuring(self, t: float) -> bool:
+        return self.start_at <= t < self.stop_at
+
+    def note(self, kind: str, began: float, response: httpx.Response) -> None:
+        ended = time.time()
+        if self.measuring(began):
+            self.latency[kind].append(ended - began)
+            if response.status_code >= 400:
+                key = f"{kind}:{response.status_code}"
+                self.statuses[key] = self.statuses.get(key, 0) + 1
+
+
+async def enrol(http: httpx.AsyncClient, url: str, admin: str, name: str, gate: asyncio.Semaphore) -> dict[str, str]:
+    async with gate:
+        r = await http.post(f"{url}/api/v1/admin/enrolment-tokens", json={"note": name},
+                            headers={"Authorization": f"Bearer {admin}"})
+        r.raise_for_status()
+        r = await http.post(f"{url}/api/v1/enrol", json={"token": r.json()["token"], "name": name,
+                                                           "capabilities": CAPS})
+        r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['node_id']}.{r.json()['secret']}"}
+
+
+async def node_loop(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: int, rec: Recorder) -> None:
+    while time.time() < rec.start_at:
+        await asyncio.sleep(0.01)
+    while time.time() < rec.stop_at:
+        try:
+            await cycle(http, url, auth, batch, rec)
+        except httpx.TransportError as exc:
+            rec.statuses[type(exc).__name__] = rec.statuses.get(type(exc).__name__, 0) + 1
+            await asyncio.sleep(0.2)
+
+
+async def cycle(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: int, rec: Recorder) -> None:
+    began = time.time()
+    r = await http.post(f"{url}/api/v1/work/lease", json={"max_results": batch}, headers=auth)
+    rec.note("lease", began, r)
+    if r.status_code != 200:
+        await asyncio.sleep(0.2)
+        return
+    assignments = r.json()["assignments"]
+    if rec.measuring(began):
+        rec.leased += len(assignments)
+    if not assignments:
+        await asyncio.sleep(0.5)
+        return
+    for a in assignments:
+        p = a["params"]
+        data = bpsw_format.encode(bpsw_format.run_sweep(int(p["a"]), int(p["b"])))
+        up = a["upload"]
+        began = time.time()
+        r = await http.request(up["method"], up["url"], content=data, headers=up["headers"])
+        rec.note("upload", began, r)
+        began = time.time()
+        r = await http.post(f"{url}/api/v1/work/report", headers=auth, json={
+            "result_id": a["result_id"], "outcome": "success", "size": len(data),
+            "sha256": bpsw_format.digest(data), "cpu_seconds": 0.001, "wall_seconds": 0.001})
+        rec.note("report", began, r)
+        if r.status_code == 200 and rec.measuring(began):
+            rec.reported += 1
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        # Enrol every node first; the parent starts the clock once all processes are ready.
+        gate = asyncio.Semaphore(args.connections)
+        auths = await asyncio.gather(*(enrol(http, args.url, args.admin, f"{args.prefix}-{i}", gate)
+                                       for i in range(args.nodes)))
+        print("ready", flush=True)
+        start_at, stop_at = (float(x) for x in (await asyncio.to_thread(sys.stdin.readline)).split())
+        rec = Recorder(start_at, stop_at)
+        tasks = [asyncio.create_task(node_loop(http, args.url, auth, args.batch, rec)) for auth in auths]
+        # Cycles still in flight when the window closes are abandoned, not waited for.
+        done, pending = await asyncio.wait(tasks, timeout=max(1.0, stop_at - time.time() + 2))
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    failures = [repr(t.exception()) for t in done if t.exception() is not None]
+    return {"leased": rec.leased, "reported": rec.reported, "latency": rec.latency,
+            "statuses": rec.statuses, "failures": failures[:5], "failed_nodes": len(failures)}
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--url", required=True)
+    p.add_argument("--admin", required=True)
+    p.add_argument("--nodes", type=int, required=True)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--connections", type=int, default=64)
+    print(json.dumps(asyncio.run(main(p.parse_args()))))
+    sys.stdout.flush()

@@ -1,0 +1,229 @@
+"""Load harness: 1,000 simulated nodes drive lease → upload → report against a
+real coordinator process on PostgreSQL, with one and with two uvicorn workers.
+
+    .venv/bin/python -m benchmarks.load.run [--nodes 1000] [--procs 4] [--duration 20]
+        [--batch 8] [--workers 1 2] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+        [--no-profile]
+
+Prints, per worker count: workunits leased and reported per second, latency
+percentiles per request kind, HTTP errors, and where the server's time goes
+(py-spy sampling of every worker process; top functions by own time and our own
+code by inclusive time). Rate limits are switched off for the run: every
+simulated node shares the loopback address. The project uses the "fixed"
+replication policy with quorum 1, so each report validates its workunit at
+once (no audit recomputation): this measures the scheduling path."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from coordinator.cli import processes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    v = sorted(values)
+    pick = lambda q: v[min(len(v) - 1, int(q * len(v)))] * 1000  # noqa: E731
+    return (f"n={len(v):6d}  p50={pick(0.50):7.1f}  p90={pick(0.90):7.1f}  p99={pick(0.99):7.1f}  "
+            f"max={v[-1] * 1000:7.1f} ms  mean={statistics.fmean(v) * 1000:6.1f} ms")
+
+
+async def admin_sql(dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def fresh_database(server_dsn: str, name: str) -> str:
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    return server_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+
+
+def start_coordinator(data_dir: Path, port: int, db_url: str, workers: int) -> subprocess.Popen[bytes]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "NEWRAL_RATE_ENROL_PER_ADDRESS": "0", "NEWRAL_RATE_LEASE_PER_ADDRESS": "0",
+           "NEWRAL_RATE_LEASE_PER_NODE": "0", "NEWRAL_LOG_LEVEL": "WARNING",
+           "NEWRAL_MAX_LEASES_PER_REQUEST": "64"}
+    cmd = [sys.executable, "-m", "coordinator.cli.serve", "--data-dir", str(data_dir),
+           "--bind", f"127.0.0.1:{port}", "--database-url", db_url, "--workers", str(workers)]
+    log = open(data_dir / "coordinator.log", "ab")
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+
+
+def server_pids(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The serving processes: the uvicorn workers if any, else the process itself."""
+    out = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-e"], capture_output=True, text=True).stdout
+    kids = [int(line.split()[0]) for line in out.splitlines()
+            if line.split()[1] == str(proc.pid) and "multiprocessing.resource_tracker" not in line]
+    return kids or [proc.pid]
+
+
+def profile_summary(raw_files: list[Path], top: int = 15) -> list[str]:
+    """py-spy raw (collapsed) stacks: top frames by own samples, and our code inclusive."""
+    own: collections.Counter[str] = collections.Counter()
+    incl: collections.Counter[str] = collections.Counter()
+    total = 0
+    for f in raw_files:
+        if not f.exists():
+            continue
+        for line in f.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack:
+                continue
+            n = int(count)
+            total += n
+            frames = [fr for fr in stack.split(";") if fr]
+            own[_short(frames[-1])] += n
+            for fr in set(frames):
+                if "coordinator/" in fr and "site-packages" not in fr:
+                    incl[_short(fr)] += n
+    if not total:
+        return ["(no profile samples: is py-spy installed and ptrace allowed?)"]
+    lines = [f"{total} samples; top by own time:"]
+    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in own.most_common(top)]
+    lines.append("coordinator code, inclusive:")
+    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in incl.most_common(top)]
+    return lines
+
+
+def _short(frame: str) -> str:
+    # "func (path/to/file.py:123)" -> "func (file.py)"
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    tail = "/".join(path.split("/")[-2:])
+    return f"{name} ({tail})"
+
+
+def run_once(args: argparse.Namespace, workers: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix=f"newral-load-w{workers}-"))
+    port = processes.free_port()
+    url = f"http://127.0.0.1:{port}"
+    db_url = asyncio.run(fresh_database(args.pg, f"newral_load_{os.getpid()}_{workers}"))
+    coord = start_coordinator(tmp / "coordinator", port, db_url, workers)
+    spies: list[subprocess.Popen[bytes]] = []
+    clients: list[subprocess.Popen[str]] = []
+    try:
+        processes.wait_healthy(url, coord, timeout=120)
+        admin = (tmp / "coordinator" / "admin-token").read_text().strip()
+        h = {"Authorization": f"Bearer {admin}"}
+        with httpx.Client(base_url=f"{url}/api/v1/admin", headers=h, timeout=600) as c:
+            c.post("/projects", json={"name": "load", "app": "bpsw-hunter",
+                                      "replication_policy": "fixed"}).raise_for_status()
+            began = time.time()
+            made = 0
+            a = 10**12
+            while made < args.workunits:
+                n = min(50_000, args.workunits - made)
+                r = c.post("/projects/load/work", json={"params": {"a": str(a), "b": str(a + 1000 * n),
+                                                                   "chunk": 1000}})
+                r.raise_for_status()
+                made += r.json()["workunits"]
+                a += 1000 * n
+            print(f"  submitted {made} workunits in {time.time() - began:.1f} s")
+        # A freshly bulk-loaded table has no statistics until autovacuum gets to it, and the
+        # lease query's plan then degrades to a nested loop over all results (about 3 s per
+        # lease at 5,000 workunits, seen here). Analyze, as a production deployment must.
+        asyncio.run(admin_sql(db_url.replace("postgresql+asyncpg://", "postgresql://", 1), "ANALYZE"))
+        per = -(-args.nodes // args.procs)
+        began = time.time()
+        for i in range(args.procs):
+            n = min(per, args.nodes - i * per)
+            clients.append(subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.load.clients", "--url", url, "--admin", admin,
+                 "--nodes", str(n), "--prefix", f"p{i}", "--batch", str(args.batch),
+                 "--connections", str(args.connections)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT))
+        for p in clients:  # every node enrolled before the clock starts
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        print(f"  enrolled {args.nodes} nodes in {time.time() - began:.1f} s")
+        start_at = time.time() + 1.0
+        stop_at = start_at + args.duration
+        for p in clients:
+            assert p.stdin is not None
+            p.stdin.write(f"{start_at} {stop_at}\n")
+            p.stdin.flush()
+        pids = server_pids(coord)
+        spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+        if args.profile and spy:
+            delay = max(0.0, start_at - time.time())
+            time.sleep(delay)
+            for pid in pids:
+                spies.append(subprocess.Popen(
+                    [spy, "record", "--pid", str(pid), "--duration", str(int(args.duration)),
+                     "--rate", "50", "--format", "raw", "--output", str(tmp / f"profile-{pid}.txt"),
+                     "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        outs = [json.loads(p.communicate(timeout=args.duration + 600)[0].strip().splitlines()[-1])
+                for p in clients]
+        for s in spies:
+            s.wait(120)
+    finally:
+        for p in clients:
+            if p.poll() is None:
+                p.kill()
+        processes.stop(coord)
+        asyncio.run(admin_sql(args.pg, f"DROP DATABASE IF EXISTS newral_load_{os.getpid()}_{workers} WITH (FORCE)"))
+    leased = sum(o["leased"] for o in outs)
+    reported = sum(o["reported"] for o in outs)
+    print(f"== coordinator on PostgreSQL, {workers} worker process(es), {args.nodes} nodes in "
+          f"{args.procs} client processes, batch {args.batch}, {args.duration:.0f} s measured")
+    print(f"  workunits leased:   {leased:7d}  = {leased / args.duration:8.1f} /s")
+    print(f"  workunits reported: {reported:7d}  = {reported / args.duration:8.1f} /s")
+    for kind in ("lease", "upload", "report"):
+        print(f"  {kind:7s} {percentiles([x for o in outs for x in o['latency'][kind]])}")
+    errors: collections.Counter[str] = collections.Counter()
+    for o in outs:
+        errors.update(o["statuses"])
+    failed = sum(o["failed_nodes"] for o in outs)
+    print(f"  HTTP errors: {dict(errors) or 'none'}; nodes that crashed: {failed}")
+    for o in outs:
+        for f in o["failures"]:
+            print(f"    {f[:300]}")
+    for line in profile_summary(sorted(tmp.glob("profile-*.txt"))):
+        print("  " + line)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nodes", type=int, default=1000)
+    p.add_argument("--procs", type=int, default=4)
+    p.add_argument("--duration", type=float, default=20.0)
+    p.add_argument("--batch", type=int, default=8, help="max_results per lease")
+    p.add_argument("--connections", type=int, default=32, help="HTTP connections per client process")
+    p.add_argument("--workunits", type=int, default=40_000)
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--pg", default=os.environ.get("NEWRAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    p.add_argument("--no-profile", dest="profile", action="store_false")
+    args = p.parse_args()
+    print(f"load harness {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    for w in args.workers:
+        run_once(args, w)
+
+
+if __name__ == "__main__":
+    main()

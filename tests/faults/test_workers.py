@@ -1,0 +1,44 @@
+"""`newral-coordinator --workers 2` on PostgreSQL: one migration, one admin, and
+both worker processes serve the same database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from coordinator.cli import processes
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+CAPS = {"platform": "linux", "arch": "x86_64", "cores": 1, "memory_bytes": 1 << 33,
+        "disk_free_bytes": 1 << 36, "client_version": "0.1.0", "benchmark": 0.0}
+
+
+def test_two_worker_processes(tmp_path: Path, pg_url: str) -> None:
+    port = processes.free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(tmp_path / "coordinator.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "coordinator.cli.serve", "--data-dir", str(tmp_path),
+                                 "--bind", f"127.0.0.1:{port}", "--database-url", pg_url, "--workers", "2"],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
+    try:
+        processes.wait_healthy(url, proc)
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+        assert len(out.split()) >= 2, "expected two worker processes"
+        admin = {"Authorization": f"Bearer {(tmp_path / 'admin-token').read_text().strip()}"}
+        with httpx.Client(base_url=url, timeout=30) as c:
+            ids = set()
+            for i in range(6):  # new connections: spread over both workers
+                token = c.post("/api/v1/admin/enrolment-tokens", json={}, headers=admin).json()["token"]
+                r = httpx.post(f"{url}/api/v1/enrol", json={"token": token, "name": f"n{i}", "capabilities": CAPS})
+                assert r.status_code == 201, r.text
+                ids.add(r.json()["node_id"])
+            assert len(ids) == 6
+            assert len(c.get("/api/v1/admin/nodes", headers=admin).json()) == 6
+    finally:
+        assert processes.stop(proc) == 0
