@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from cyext import canonical
+
 FORMAT = "newral-bpsw-sweep/1"
 TWO_64 = 1 << 64
 DEFAULT_MAX_SIZE = 1 << 20
@@ -79,27 +81,12 @@ def encode(out: SweepOutput) -> bytes:
 
 
 def _parse_int(token: str, what: str) -> int:
-    if not token.isdigit() or not token.isascii() or (len(token) > 1 and token[0] == "0"):
-        raise FormatError(f"{what} {token!r} is not a canonical decimal integer")
-    if len(token) > 20:
-        raise FormatError(f"{what} {token[:24]}... is too long")
-    return int(token)
+    return canonical.decimal(token, what, 20, FormatError)
 
 
 def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
     """Parses canonical bytes; raises FormatError on anything encode() would not produce."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise FormatError(f"expected bytes, got {type(data).__name__}")
-    data = bytes(data)
-    if len(data) > max_size:
-        raise FormatError(f"result is {len(data)} bytes, over the limit of {max_size}")
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"result is not ASCII (byte {exc.start})") from None
-    if not text.endswith("\n"):
-        raise FormatError("result does not end with a newline")
-    lines = text[:-1].split("\n")
+    lines = canonical.text_lines(data, max_size, FormatError)
     if len(lines) < 3 or lines[0] != FORMAT:
         raise FormatError(f"result does not start with the header {FORMAT!r}")
     range_parts = lines[1].split(" ")

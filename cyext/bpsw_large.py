@@ -43,6 +43,8 @@ from dataclasses import dataclass
 
 import gmpy2
 
+from cyext import canonical
+
 FORMAT = "newral-bpsw-large/1"
 FAMILIES = ("psw",)
 MR_BASES = (2, 3, 5, 7, 11, 13)
@@ -319,28 +321,13 @@ def encode(out: LargeOutput) -> bytes:
 
 
 def _int(token: str, what: str, max_digits: int = 1300) -> int:
-    if not token.isascii() or not token.isdigit() or (len(token) > 1 and token[0] == "0"):
-        raise FormatError(f"{what} {token[:24]!r} is not a canonical decimal integer")
-    if len(token) > max_digits:
-        raise FormatError(f"{what} {token[:24]}... is too long")
-    return int(token)
+    return canonical.decimal(token, what, max_digits, FormatError)
 
 
 def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> LargeOutput:
     """Parses canonical bytes; FormatError on anything encode() would not produce.
     Checks the form only: whether the hits are true is the checker's business."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise FormatError(f"expected bytes, got {type(data).__name__}")
-    data = bytes(data)
-    if len(data) > max_size:
-        raise FormatError(f"result is {len(data)} bytes, over the limit of {max_size}")
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"result is not ASCII (byte {exc.start})") from None
-    if not text.endswith("\n"):
-        raise FormatError("result does not end with a newline")
-    lines = text[:-1].split("\n")
+    lines = canonical.text_lines(data, max_size, FormatError)
     if len(lines) < 4 or lines[0] != FORMAT:
         raise FormatError(f"result does not start with the header {FORMAT!r}")
     head = lines[1].split(" ")
