@@ -4,17 +4,13 @@ print the count of Carmichael numbers below each power of ten and the time."""
 
 from __future__ import annotations
 
-import shutil
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from coordinator.apps.bpsw_hunter import parse_int
 from coordinator.apps.carmile import workflow_document
-from coordinator.cli import processes
-from coordinator.cli.admin import AdminClient, CliError
+from coordinator.cli import local_run
+from coordinator.cli.admin import CliError
 from cyext import carmichael_plan
 
 # Carmichael numbers below 10^k (Pinch; OEIS A055553), for the check printed at the end.
@@ -36,58 +32,33 @@ def run(bound: str = "1e12", agents: int = 2, keep: bool = False) -> int:
         raise CliError(f"--bound must be an integer like 1e12, got {bound!r}") from None
     if not 1000 <= x <= 10**16:
         raise CliError("--bound must be between 1000 and 10^16 for the demo")
-    root = Path(tempfile.mkdtemp(prefix="newral-carmile-"))
-    port = processes.free_port()
-    url = f"http://127.0.0.1:{port}"
-    print(f"Newral demo: Carmile to {x:,} on a coordinator at {url} with {agents} agents, data in {root}")
-    coordinator = processes.start_coordinator(root / "coordinator", port)
-    agent_procs = []
-    admin = None
     started = time.monotonic()
-    try:
-        processes.wait_healthy(url, coordinator)
-        admin = AdminClient(url, (root / "coordinator" / "admin-token").read_text().strip())
-        admin.call("POST", "/projects", {"name": "carmile", "app": "carmile"})
+    with local_run.local_run("newral-carmile-", keep, f"Newral demo: Carmile to {x:,} on a coordinator at "
+                             f"{{url}} with {agents} agents, data in {{root}}") as run:
+        run.admin.call("POST", "/projects", {"name": "carmile", "app": "carmile"})
         target = target_seconds(x, agents)
-        workflow = admin.call("POST", "/projects/carmile/workflows", workflow_document(x, target))
-        for i in range(agents):
-            token = admin.call("POST", "/enrolment-tokens", {"note": f"demo agent {i + 1}"})["token"]
-            agent_procs.append(processes.start_agent(url, token, root / f"agent{i + 1}", concurrency=1,
-                                                     name=f"demo-agent-{i + 1}",
-                                                     extra_env={"NEWRAL_AGENT_IDLE_POLL_MAX": "0.5"}))
-        status = _follow(admin, workflow["id"], agent_procs, started, root)
+        workflow = run.admin.call("POST", "/projects/carmile/workflows", workflow_document(x, target))
+        run.start_agents(agents, extra_env={"NEWRAL_AGENT_IDLE_POLL_MAX": "0.5"})
+        status = _follow(run, workflow["id"], started)
         elapsed = time.monotonic() - started
         if status["state"] != "succeeded":
             print(f"The workflow {status['state']}: {status['failure_reason']}")
             return 1
-        graph = admin.call("GET", f"/workflows/{workflow['id']}/graph?summaries=true")
+        graph = run.admin.call("GET", f"/workflows/{workflow['id']}/graph?summaries=true")
         (agg,) = [n for n in graph["nodes"] if n["name"] == "aggregate"]
         return _report(x, agg, status, elapsed)
-    finally:
-        if admin is not None:
-            admin.close()
-        for p in agent_procs:
-            processes.stop(p)
-        processes.stop(coordinator)
-        if keep:
-            print(f"data kept in {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
 
 
-def _follow(admin: AdminClient, workflow_id: int, agent_procs: list[Any], started: float,
-            root: Path) -> dict[str, Any]:
+def _follow(run: local_run.LocalRun, workflow_id: int, started: float) -> dict[str, Any]:
     while True:
-        status = admin.call("GET", f"/workflows/{workflow_id}")
+        status = run.admin.call("GET", f"/workflows/{workflow_id}")
         p = status["progress"]
         print(f"\r{status['state']:<9} tasks {p['complete']}/{p['tasks']} complete, {p['queued']} queued, "
               f"{time.monotonic() - started:6.1f} s", end="", flush=True)
         if status["state"] != "running":
             print()
             return status  # type: ignore[no-any-return]
-        for proc in agent_procs:
-            if proc.poll() is not None:
-                raise CliError(f"an agent exited early (code {proc.returncode}); see {root}")
+        run.check_agents()
         time.sleep(0.3)
 
 

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 from coordinator.apps.bpsw_hunter import parse_int
-from coordinator.cli import processes
+from coordinator.cli import local_run
 from coordinator.cli.admin import AdminClient, CliError
 
 # Known counts, for the check printed at the end.
@@ -52,28 +48,17 @@ def run(bound: str = "1e9", chunk: str = "1e7", agents: int = 2, keep: bool = Fa
         raise CliError(f"--bound and --chunk must be integers like 1e9, got {bound!r}, {chunk!r}") from None
     if not 1000 <= b <= 10**12:
         raise CliError("--bound must be between 1000 and 10^12 for the demo")
-    root = Path(tempfile.mkdtemp(prefix="newral-demo-"))
-    port = processes.free_port()
-    url = f"http://127.0.0.1:{port}"
-    print(f"Newral demo: coordinator on {url}, {agents} agents, data in {root}")
-    coordinator = processes.start_coordinator(root / "coordinator", port)
-    agent_procs = []
-    admin = None
     started = time.monotonic()
-    try:
-        processes.wait_healthy(url, coordinator)
-        token = (root / "coordinator" / "admin-token").read_text().strip()
-        admin = AdminClient(url, token)
+    with local_run.local_run("newral-demo-", keep, f"Newral demo: coordinator on {{url}}, {agents} agents, "
+                             "data in {root}") as run:
+        admin = run.admin
         admin.call("POST", "/projects", {"name": "bpsw-hunter", "app": "bpsw-hunter"})
         made = admin.call("POST", "/projects/bpsw-hunter/work",
                           {"params": {"a": 0, "b": b, "chunk": step}, "delay_bound": 600,
                            "min_quorum": 2, "target_results": 2})
         total = made["workunits"]
         print(f"BPSW-Hunter: sweeping [0, {b:,}) in {total} workunits of {step:,}")
-        for i in range(agents):
-            enrol = admin.call("POST", "/enrolment-tokens", {"note": f"demo agent {i + 1}"})["token"]
-            agent_procs.append(processes.start_agent(url, enrol, root / f"agent{i + 1}",
-                                                     concurrency=1, name=f"demo-agent-{i + 1}"))
+        run.start_agents(agents)
         status = {}
         while True:
             status = admin.call("GET", "/projects/bpsw-hunter")
@@ -84,9 +69,7 @@ def run(bound: str = "1e9", chunk: str = "1e7", agents: int = 2, keep: bool = Fa
             print(line, end="", flush=True)
             if status["done"]:
                 break
-            for p in agent_procs:
-                if p.poll() is not None:
-                    raise CliError(f"an agent exited early (code {p.returncode}); see {root}")
+            run.check_agents()
             time.sleep(0.5)
         print()
         elapsed = time.monotonic() - started
@@ -105,13 +88,3 @@ def run(bound: str = "1e9", chunk: str = "1e7", agents: int = 2, keep: bool = Fa
             if totals["primes"] != expected:
                 return 1
         return 0 if status["workunits"]["failed"] == 0 else 1
-    finally:
-        if admin is not None:
-            admin.close()
-        for p in agent_procs:
-            processes.stop(p)
-        processes.stop(coordinator)
-        if not keep:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            print(f"data kept in {root}", file=sys.stderr)
