@@ -33,6 +33,9 @@ class TrustConfig:
     relapse_watch: float = 0.5  # spot-check probability for a node once caught wrong
     owner_bonus: float = 3.0  # starting evidence for a node whose owner has trusted nodes
     too_fast_factor: float = 4.0  # results this much faster than the node's benchmark allows
+    # A trusted node whose result the coordinator itself proves wrong (its check or
+    # audit, not a vote) is quarantined at once: it was trusted to work alone.
+    quarantine_proven_lie: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,9 @@ def level_of(state: TrustState, cfg: TrustConfig) -> str:
     return "probation"
 
 
-def apply(state: TrustState, outcome: str, cfg: TrustConfig) -> TrustChange:
+def apply(state: TrustState, outcome: str, cfg: TrustConfig, *, proven: bool = False) -> TrustChange:
+    """The node's new trust after one more result. `proven`: an invalid result the
+    coordinator proved wrong by itself (a failed check or audit), not outvoted."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     good, bad = state.good * cfg.decay, state.bad * cfg.decay
@@ -81,7 +86,9 @@ def apply(state: TrustState, outcome: str, cfg: TrustConfig) -> TrustChange:
         bad += cfg.timeout_weight
     new = TrustState(good, max(bad, 1e-9), valid, invalid, state.anomalies)
     quarantine, reason = False, ""
-    if invalid >= cfg.quarantine_min_invalid and new.score < cfg.quarantine_score:
+    if outcome == "invalid" and proven and cfg.quarantine_proven_lie and level_of(state, cfg) != "probation":
+        quarantine, reason = True, "returned a result proven wrong by the coordinator's own check while trusted"
+    elif invalid >= cfg.quarantine_min_invalid and new.score < cfg.quarantine_score:
         quarantine, reason = True, f"{invalid} invalid results, trust score {new.score:.2f}"
     return TrustChange(new, level_of(new, cfg), quarantine, reason)
 

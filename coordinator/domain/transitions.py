@@ -118,8 +118,9 @@ async def _flag_agreeing_dissenters(session: AsyncSession, dissenters: list[Resu
 
 
 async def settle(session: AsyncSession, wu: Workunit, result: Result, verdict: str, now: float, *,
-                 credit: float = 0.0, reason: str = "") -> None:
-    """Gives a reported result its verdict, and its node the trust and credit that follow."""
+                 credit: float = 0.0, reason: str = "", proven: bool = False) -> None:
+    """Gives a reported result its verdict, and its node the trust and credit that follow.
+    `proven`: the coordinator's own check or audit showed the result wrong (no vote needed)."""
     result.verdict = verdict
     node = await trust.lock_node(session, result.node_id)
     if verdict == "invalid":
@@ -127,7 +128,7 @@ async def settle(session: AsyncSession, wu: Workunit, result: Result, verdict: s
                       workunit_id=wu.id, result_id=result.id, reason=reason)
     if node is None:
         return
-    trust.record_outcome(session, node, verdict, now, result_id=result.id)
+    trust.record_outcome(session, node, verdict, now, result_id=result.id, proven=proven)
     if verdict == "valid" and credit > 0:
         await trust.grant_credit(session, node, result.id, credit, now)
     elif verdict == "invalid":

@@ -40,9 +40,10 @@ def _store(node: Node, change: reputation.TrustChange) -> None:
 
 
 def record_outcome(session: AsyncSession, node: Node, outcome: str, now: float,
-                   cfg: reputation.TrustConfig = DEFAULT, *, result_id: int | None = None) -> reputation.TrustChange:
+                   cfg: reputation.TrustConfig = DEFAULT, *, result_id: int | None = None,
+                   proven: bool = False) -> reputation.TrustChange:
     before = node.trust_level
-    change = reputation.apply(state_of(node), outcome, cfg)
+    change = reputation.apply(state_of(node), outcome, cfg, proven=proven)
     _store(node, change)
     if outcome == "valid":
         node.consecutive_valid += 1

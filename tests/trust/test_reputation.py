@@ -62,6 +62,19 @@ def test_repeated_invalid_results_quarantine() -> None:
     assert change.quarantine and "3 invalid" in change.reason
 
 
+def test_a_trusted_node_proven_wrong_by_the_coordinator_is_quarantined_at_once() -> None:
+    trusted = _after(["valid"] * 30)
+    assert trusted.level == "trusted"
+    outvoted = r.apply(trusted.state, "invalid", CFG)  # lost a vote: could be the others
+    assert not outvoted.quarantine and outvoted.level == "probation"
+    proven = r.apply(trusted.state, "invalid", CFG, proven=True)
+    assert proven.quarantine and "proven wrong" in proven.reason
+    # On probation its work is replicated anyway: a proven lie counts like any invalid one.
+    assert not r.apply(r.TrustState(), "invalid", CFG, proven=True).quarantine
+    lenient = r.TrustConfig(quarantine_proven_lie=False)
+    assert not r.apply(trusted.state, "invalid", lenient, proven=True).quarantine
+
+
 def test_anomalies_drop_to_probation_and_quarantine_past_the_threshold() -> None:
     state = _after(["valid"] * 300).state
     first = r.flag_anomaly(state, "too fast", CFG)
