@@ -49,3 +49,13 @@ def test_wrong_results_earn_no_credit_under_newral(outcomes: dict[str, runner.Po
     newral = outcomes["newral"]
     # Credit for a wrong result is revoked when a retroactive audit overturns it.
     assert newral.credit_for_wrong <= newral.wrong_accepted * SMALL.blocks
+
+
+def test_sleepers_are_quarantined_when_an_audit_first_proves_them_wrong(
+        outcomes: dict[str, runner.PolicyOutcome]) -> None:
+    newral = outcomes["newral"]
+    assert newral.wrong_by_kind.get("sleeper", 0) == 0
+    caught = newral.before_quarantine["sleeper"]
+    assert caught and all(n is not None for n in caught)
+    # BOINC's rule has no audit: the same sleepers get wrong results accepted.
+    assert outcomes["boinc"].wrong_by_kind.get("sleeper", 0) > 0
