@@ -22,6 +22,7 @@ from coordinator.api.state import Services
 from coordinator.db import migrate
 from coordinator.db.database import Database
 from coordinator.domain import expiry, nodes
+from coordinator.orchestrator import live as orchestrator_live
 from coordinator.settings import Settings
 from coordinator.store import UrlSigner, load_or_create_secret, open_store
 
@@ -98,12 +99,14 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         services = await _bootstrap(settings, clock)
         app.state.services = services
         reaper = asyncio.create_task(_reaper(services))
+        orchestrator = asyncio.create_task(orchestrator_live.loop(services.db, services.clock))  # idle in AI Off
         try:
             yield
         finally:
-            reaper.cancel()
-            with suppress(asyncio.CancelledError):
-                await reaper
+            for task in (reaper, orchestrator):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             await services.store.close()
             await services.db.dispose()
 

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from coordinator.api import auth
 from coordinator.api.state import Services
 from coordinator.domain import nodes
-from coordinator.orchestrator import advice, modes
+from coordinator.orchestrator import advice, live, modes
 
 
 class ModeIn(msgspec.Struct):
@@ -58,6 +58,16 @@ async def train(request: Request, services: NamedDependency[Services]) -> dict[s
         return {k: v for k, v in trained.summary().items() if k != "coefficients"}
 
 
+@post("/pass", status_code=200)
+async def run_pass(request: Request, services: NamedDependency[Services]) -> dict[str, Any]:
+    """Run the orchestrator's periodic pass now (it also runs every minute by itself)."""
+    async with services.db.transaction() as session:
+        await nodes.authenticate_admin(session, auth.bearer(request))
+        done = await live.run_pass(session, services.clock())
+        return {"mode": done.mode, "reissued": done.reissued, "recommended": done.recommended,
+                "planned_nodes": done.planned_nodes}
+
+
 @get("/recommendations")
 async def list_recommendations(request: Request, services: NamedDependency[Services],
                                status: Annotated[str | None, QueryParameter(max_length=16)] = None
@@ -78,4 +88,4 @@ async def decide(request: Request, rec_id: FromPath[int], verdict: FromPath[str]
 
 
 router = Router(path="/api/v1/admin/orchestrator",
-                route_handlers=[get_mode, set_mode, kill_switch, train, list_recommendations, decide])
+                route_handlers=[get_mode, set_mode, kill_switch, train, run_pass, list_recommendations, decide])

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from coordinator.db.models import App, AppVersion, Node, Project, Result, Workunit
 from coordinator.domain import events, reputation, trust
+from coordinator.orchestrator import hook as orchestrator_hook
 from coordinator.workflows import shares
 
 # Candidates fetched per slot wanted: a few extra absorb rows skipped because the
@@ -77,6 +78,9 @@ async def lease(
         eligible = eligible.where(Project.name.in_(projects))
     if node.trust_level == "probation":
         eligible = eligible.where(Workunit.trusted_only.is_(False))
+    # AI orchestrator (Full, or Partial with "large-to-fast"): size-aware order; any other mode
+    # returns the query untouched after one cached mode read. See coordinator/orchestrator/hook.py.
+    eligible = await orchestrator_hook.shape_lease(session, node, eligible)
     ranking = await _share_order(session, projects)
     if len(ranking) > 1:
         # Several projects have work: the one furthest below its share goes first.

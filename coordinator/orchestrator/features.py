@@ -114,8 +114,8 @@ def build(leases: Iterable[Lease]) -> Table:
 
 
 async def from_database(session: AsyncSession, limit: int = 200_000) -> list[Lease]:
-    """Finished leases as the coordinator recorded them (the same facts as the
-    result.leased / result.reported / result.expired events)."""
+    """The latest `limit` finished leases as the coordinator recorded them (the same
+    facts as the result.leased / result.reported / result.expired events), in lease order."""
     rows = (await session.execute(
         select(App.name, Result.node_id, Result.leased_at, Result.deadline_at, Result.reported_at, Result.state,
                Result.wall_seconds, Workunit.cost, Workunit.delay_bound, Node.benchmark)
@@ -124,10 +124,11 @@ async def from_database(session: AsyncSession, limit: int = 200_000) -> list[Lea
         .join(App, App.id == AppVersion.app_id)
         .join(Node, Node.id == Result.node_id)
         .where(Result.leased_at.is_not(None), Result.state.in_(("reported", "errored", "expired")))
-        .order_by(Result.leased_at).limit(limit))).all()
+        .order_by(Result.leased_at.desc(), Result.id.desc()).limit(limit))).all()
     out = []
     for app, node_id, leased_at, deadline_at, reported_at, state, wall, cost, delay_bound, benchmark in rows:
         on_time = state == "reported" and reported_at is not None and reported_at <= (deadline_at or math.inf)
         runtime = wall if wall else (reported_at - leased_at if state == "reported" and reported_at else None)
         out.append(Lease(app, node_id, leased_at, cost, benchmark, delay_bound, runtime, on_time))
+    out.reverse()
     return out

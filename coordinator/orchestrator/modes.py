@@ -8,6 +8,8 @@ switch that returns to AI Off at once, whatever the mode was.
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,11 @@ TITLES = {"off": "Off", "advisory": "Advisory", "partial": "Partial", "full": "F
 PARTIAL_ACTIONS = ("reissue-straggler", "large-to-fast")
 DEFAULT_PARTIAL = ("reissue-straggler",)
 ROW_ID = 1
+CACHE_SECONDS = 5.0  # how stale the lease path's view of the mode may be on another replica
+
+# The lease path's cached view, per database engine; changes made through this
+# process (set_mode, kill, store_models, store_plan) drop it at once.
+_cache: weakref.WeakKeyDictionary[Any, tuple[float, ModeState]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,26 @@ async def current(session: AsyncSession) -> ModeState:
     return ModeState(row.mode, tuple(row.partial_actions), row.changed_at, row.changed_by, dict(row.models or {}))
 
 
+async def cached(session: AsyncSession) -> ModeState:
+    """`current`, read at most once every CACHE_SECONDS per engine: cheap enough for
+    every lease. The kill switch is immediate on this process, within CACHE_SECONDS
+    on the others."""
+    engine = session.bind
+    hit = _cache.get(engine) if engine is not None else None
+    clock = time.monotonic()
+    if hit is not None and clock - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    state = await current(session)
+    if engine is not None:
+        _cache[engine] = (clock, state)
+    return state
+
+
+def _forget(session: AsyncSession) -> None:
+    if session.bind is not None:
+        _cache.pop(session.bind, None)
+
+
 async def set_mode(session: AsyncSession, mode: str, by: str, now: float,
                    partial_actions: list[str] | tuple[str, ...] | None = None) -> ModeState:
     mode = parse_mode(mode)
@@ -80,6 +107,7 @@ async def set_mode(session: AsyncSession, mode: str, by: str, now: float,
     events.record(session, "orchestrator.mode", now, level=logging.INFO, mode=mode, previous=before, by=by,
                   partial_actions=list(row.partial_actions))
     await session.flush()
+    _forget(session)
     return await current(session)
 
 
@@ -95,5 +123,16 @@ async def store_models(session: AsyncSession, summary: dict[str, Any], now: floa
         row = OrchestratorSetting(id=ROW_ID, mode="off", partial_actions=list(DEFAULT_PARTIAL), changed_at=now,
                                   changed_by="system")
         session.add(row)
-    row.models = summary
+    row.models = {**summary, "plan": (row.models or {}).get("plan")} if row.models else summary
+    _forget(session)
     events.record(session, "orchestrator.trained", now, **{k: v for k, v in summary.items() if k != "coefficients"})
+
+
+async def store_plan(session: AsyncSession, plan: dict[str, Any]) -> None:
+    """Keep the live lease plan (each node's predicted speed and the queue's horizon)
+    beside the models, where the lease path's cached read finds it."""
+    row = await session.get(OrchestratorSetting, ROW_ID, with_for_update=True)
+    if row is None:
+        return
+    row.models = {**(row.models or {}), "plan": plan}
+    _forget(session)

@@ -6,6 +6,7 @@ on the later, held-out part before refitting on all of it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,12 @@ class RuntimeModel:
     def predict(self, app: str, cost: float, benchmark: float, st: features.NodeStats) -> float:
         return self.predict_row(app, features.runtime_row(cost, benchmark, st))
 
+    def cost_exponent(self, app: str) -> float:
+        """Runtime grows as cost ** this (the model is linear in log cost), so one
+        prediction per node serves every workunit size."""
+        coef = self.coef.get(app, self.fallback)
+        return 1.0 if coef is None else coef[1]
+
 
 @dataclass
 class ReliabilityModel:
@@ -56,6 +63,16 @@ class ReliabilityModel:
     def predict(self, expected_runtime: float, delay_bound: float, st: features.NodeStats) -> float:
         return self.predict_row(features.reliability_row(expected_runtime, delay_bound, st))
 
+    def curve(self, delay_bound: float, st: features.NodeStats) -> Callable[[float], float]:
+        """`predict` for one node as a function of the expected runtime alone (the
+        node's part of the sum computed once)."""
+        row = features.reliability_row(delay_bound, delay_bound, st)  # last term 0
+        if self.coef is None:
+            p = self.predict_row(row)
+            return lambda _: p
+        z0, slope = float(np.dot(self.coef, row)), self.coef[3]
+        return lambda runtime: _sigmoid(z0 + slope * math.log(max(runtime, 1e-9) / max(delay_bound, 1e-9)))
+
 
 @dataclass
 class Trained:
@@ -72,7 +89,17 @@ class Trained:
         return {"rows": self.rows, "runtime_mdape": self.runtime_mdape, "naive_mdape": self.naive_mdape,
                 "reliability_auc": self.reliability_auc, "reliability_brier": self.reliability_brier,
                 "base_brier": self.base_brier,
-                "coefficients": {"runtime": self.runtime.coef, "reliability": self.reliability.coef}}
+                "coefficients": {"runtime": self.runtime.coef, "runtime_fallback": self.runtime.fallback,
+                                 "reliability": self.reliability.coef}}
+
+
+def restore(summary: dict[str, Any]) -> tuple[RuntimeModel, ReliabilityModel]:
+    """The predictors back from a stored `Trained.summary()`; untrained ones when there is none."""
+    coef = summary.get("coefficients") or {}
+    runtime = RuntimeModel({str(k): [float(x) for x in v] for k, v in (coef.get("runtime") or {}).items()},
+                           [float(x) for x in coef["runtime_fallback"]] if coef.get("runtime_fallback") else None)
+    rel = coef.get("reliability")
+    return runtime, ReliabilityModel([float(x) for x in rel] if rel else None)
 
 
 def train(leases: list[features.Lease]) -> Trained:

@@ -8,7 +8,11 @@ for trust and replication (coordinator.domain.reputation) and the orchestrator's
 real predictors and policies (coordinator.orchestrator). The deterministic rules
 of AI Off are the ones leasing.py applies: FIFO by replica id, capability match,
 never two replicas of a workunit to one node, adaptive replication by trust,
-re-issue at the deadline (re-issued replicas go first, as BOINC does)."""
+re-issue at the deadline (re-issued replicas go first, as BOINC does).
+
+The orchestrator sees what the coordinator would: benchmarks, each node's record,
+its daily window as heartbeats show it, and whether it is heard from now; never
+the truth of a node's speed or an outage to come."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import heapq
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +48,6 @@ class NetworkScenario:
     large_share: float = 0.15  # workunits 6x the typical size
     delay_bound: float = 18 * HOUR
     history_workunits: int = 1500  # the run before, that the predictors learn from
-    spares: bool = False  # Full: spare copies of predicted stragglers in the end game (cost more than they save)
 
 
 @dataclass
@@ -83,12 +87,29 @@ class SimNode:
         into = (t + self.phase) % DAY
         return t + max(1.0, self.online_frac * DAY - into)
 
+    # The daily window, as the coordinator learns it from heartbeats: it cannot see
+    # an outage coming (away_until), only that the node has gone quiet inside it.
+    def in_window(self, t: float) -> bool:
+        return ((t + self.phase) % DAY) < self.online_frac * DAY
+
+    def window_next_online(self, t: float) -> float:
+        if self.in_window(t):
+            return t
+        return t + (DAY - (t + self.phase) % DAY) + 1e-6
+
+    def silent_in_window(self, t: float) -> float:
+        """How long the node has been quiet while its window says it should be up."""
+        if self.online(t) or not self.in_window(t):
+            return 0.0
+        window_start = t - (t + self.phase) % DAY
+        return t - max(self.last_seen, window_start)
+
     @property
     def availability(self) -> float:
         return (self.ticks_seen + 3.0) / (self.ticks + 4.0)
 
 
-@dataclass
+@dataclass(eq=False)  # identity: the queue holds each replica by reference
 class SimWorkunit:
     id: int
     cost: float
@@ -103,7 +124,7 @@ class SimWorkunit:
     leases: list[Lease] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class Lease:
     id: int
     wu: SimWorkunit
@@ -192,6 +213,10 @@ class Simulation:
         self.violations = 0
         self.actions = 0
         self.last_train = start
+        self.unit_cache: dict[int, float] = {}  # predicted seconds per cost unit, per node
+        self.exponent = trained.runtime.cost_exponent("sim")
+        self.curve_cache: dict[int, Callable[[float], float]] = {}
+        self.horizon_at, self.horizon_value, self.best_unit = -1.0, 0.0, 0.0
         self.undone = len(work)
         costs = sorted(w.cost for w in work)
         self.large_cost = costs[int(0.8 * len(costs))] if costs else math.inf
@@ -202,22 +227,25 @@ class Simulation:
 
     # --- predictions, as the coordinator would make them from what it observes
     def predicted_runtime(self, node: SimNode, cost: float) -> float:
-        return self.trained.runtime.predict("sim", cost, node.benchmark, self.history.of(node.id))
+        unit = self.unit_cache.get(node.idx)
+        if unit is None:
+            unit = self.trained.runtime.predict("sim", 1.0, node.benchmark, self.history.of(node.id))
+            self.unit_cache[node.idx] = unit
+        return unit * cost ** self.exponent
 
     def predicted_wall(self, node: SimNode, cost: float) -> float:
         return self.predicted_runtime(node, cost) / node.availability
 
     def predicted_on_time(self, node: SimNode, cost: float) -> float:
-        return self.trained.reliability.predict(self.predicted_wall(node, cost), self.sc.delay_bound,
-                                                self.history.of(node.id))
+        return self.on_time_curve(node)(self.predicted_wall(node, cost))
 
     def predicted_finish(self, node: SimNode, compute: float) -> float:
         """When the node would finish this much compute, walking its daily window
         (which the coordinator learns from the node's heartbeats)."""
         t, left = self.now, compute
         for _ in range(60):
-            if not node.online(t):
-                t = node.next_online(t + 1.0)
+            if not node.in_window(t):
+                t = node.window_next_online(t)
             span = node.next_offline(t) - t
             if span >= left:
                 return t + left
@@ -281,12 +309,15 @@ class Simulation:
             if lease.state in ("running", "abandoned") and not lease.expired:
                 if self.now >= lease.deadline:
                     self.expire(lease)
-                elif lease.state == "running":
+                else:  # running, or abandoned: the coordinator cannot tell them apart
                     self.check_straggler(lease)
                 keep.append(lease)
         self.open = keep
         if self.mode != "off" and self.now - self.last_train >= RETRAIN:
             self.trained = predictors.train(self.log)
+            self.unit_cache.clear()
+            self.curve_cache.clear()
+            self.exponent = self.trained.runtime.cost_exponent("sim")
             self.last_train = self.now
         idle = [n for n in self.nodes if n.lease is None and n.online(self.now) and not n.quarantined]
         self.rng.shuffle(idle)
@@ -299,7 +330,7 @@ class Simulation:
         return not wu.done and wu.memory <= node.memory and node.idx not in wu.holders
 
     def ask(self, node: SimNode) -> None:
-        if node.quarantined or node.lease is not None or (not self.queue and self.mode != "full"):
+        if node.quarantined or node.lease is not None or not self.queue:
             return
         chosen: SimWorkunit | None = None
         if self.mode == "full":
@@ -310,71 +341,61 @@ class Simulation:
                     chosen = wu
                     break
         if chosen is None:
-            if self.mode == "full" and not self.queue:
-                chosen = self.speculate(node)
-                if chosen is not None:
-                    self.lease(node, chosen)
             return
         if chosen in self.queue:
             self.queue.remove(chosen)
         self.lease(node, chosen)
 
     def pick_full(self, node: SimNode) -> SimWorkunit | None:
+        """Full: policy.pick_full over the first 400 distinct workunits queued."""
         seen: set[int] = set()
         cands: list[tuple[policy.Candidate, SimWorkunit]] = []
+        on_time = self.on_time_curve(node)
+        horizon = self.horizon()  # also refreshes best_unit
         for pos, wu in enumerate(self.queue):
             if wu.id in seen or not self.eligible(node, wu):
                 continue
             seen.add(wu.id)
-            wall = self.predicted_wall(node, wu.cost)
-            on_time = self.trained.reliability.predict(wall, self.sc.delay_bound, self.history.of(node.id))
-            finish = self.predicted_finish(node, self.predicted_runtime(node, wu.cost)) - self.now
-            cands.append((policy.Candidate(pos, wu.cost, finish, on_time), wu))
+            runtime = self.predicted_runtime(node, wu.cost)
+            finish = self.predicted_finish(node, policy.planned_runtime(runtime)) - self.now
+            best = policy.planned_runtime(self.best_unit * wu.cost ** self.exponent)
+            cands.append((policy.Candidate(pos, wu.cost, finish, on_time(runtime / node.availability), best), wu))
             if len(cands) >= 400:
                 break
         if not cands:
-            return self.speculate(node)
-        speeds = sorted(self.predicted_runtime(n, 1.0) for n in self.nodes if not n.quarantined)
-        fast = self.predicted_runtime(node, 1.0) <= speeds[len(speeds) // 2]
-        pick = policy.pick_full([c for c, _ in cands], self.horizon(), fast)
+            return None
+        pick = policy.pick_full([c for c, _ in cands], horizon, self.sc.delay_bound)
         if pick is None:
             return None
         return next(wu for c, wu in cands if c is pick)
 
-    def speculate(self, node: SimNode) -> SimWorkunit | None:
-        """End game, queue empty: a second copy of the running lease this node is
-        predicted to beat by the widest margin (the first result back counts)."""
-        if not self.sc.spares or self.history.of(node.id).miss_rate >= policy.UNRELIABLE:
-            return None
-        best, gain = None, 0.0
-        for lease in self.open:
-            wu = lease.wu
-            if lease.state != "running" or wu.done or not self.eligible(node, wu):
-                continue
-            if sum(1 for other in wu.leases if other.state == "running") > wu.quorum - wu.correct_count:
-                continue  # already has its spare
-            theirs = self.predicted_finish(lease.node, max(0.0, self.predicted_runtime(lease.node, wu.cost)
-                                                           - (lease.compute + (self.now - lease.run_since
-                                                              if lease.run_since is not None else 0.0))))
-            if not lease.node.online(self.now) and self.now - lease.node.last_seen > policy.STRAGGLER_SILENCE:
-                theirs = max(theirs, lease.deadline)
-            mine = self.predicted_finish(node, self.predicted_runtime(node, wu.cost))
-            if policy.worth_a_spare(theirs - self.now, mine - self.now) and theirs - mine > gain:
-                best, gain = wu, theirs - mine
-        if best is not None:
-            best.replicas += 1
-            self.actions += 1
-            self.events.append({"kind": "orchestrator.spare", "at": self.now, "workunit": best.id, "node": node.id,
-                                "prediction": {"gain": gain}})
-        return best
-
     def horizon(self) -> float:
-        """How long the network needs for what is left, as the models see it."""
-        left = sum(wu.cost for wu in self.queue) + sum(
-            other.remaining for other in self.open if other.state == "running")
-        rate = sum(n.availability / self.predicted_runtime(n, 1.0) for n in self.nodes
-                   if not n.quarantined and self.history.of(n.id).miss_rate < 0.5)
-        return max(2 * HOUR, 1.5 * left / max(rate, 1e-9))
+        """How long the network needs for what is left, as the models see it: the
+        queued work (at the replication seen so far) and what running leases have
+        left, over the predicted rate of the nodes that are not unreliable.
+        Recomputed once per tick."""
+        if self.horizon_at == self.now // TICK:
+            return self.horizon_value
+        decided = sum(1 for wu in self.work if wu.decided)
+        ratio = len(self.leases) / decided if decided else 1.2
+        copies: dict[int, int] = {}
+        for wu in self.queue:
+            copies[wu.id] = copies.get(wu.id, 0) + 1
+        left = sum(self.work[i].cost * (n if self.work[i].decided else min(n, ratio)) for i, n in copies.items())
+        left += sum(other.remaining for other in self.open if other.state == "running")
+        reliable = [n for n in self.nodes
+                    if not n.quarantined and self.history.of(n.id).miss_rate < policy.UNRELIABLE]
+        rate = sum(n.availability / self.predicted_runtime(n, 1.0) for n in reliable)
+        self.best_unit = min((self.predicted_runtime(n, 1.0) for n in reliable), default=0.0)
+        self.horizon_at, self.horizon_value = self.now // TICK, max(2 * HOUR, left / max(rate, 1e-9))
+        return self.horizon_value
+
+    def on_time_curve(self, node: SimNode) -> Callable[[float], float]:
+        curve = self.curve_cache.get(node.idx)
+        if curve is None:
+            curve = self.trained.reliability.curve(self.sc.delay_bound, self.history.of(node.id))
+            self.curve_cache[node.idx] = curve
+        return curve
 
     def lease(self, node: SimNode, wu: SimWorkunit) -> None:
         if wu.memory > node.memory or node.idx in wu.holders:
@@ -495,13 +516,12 @@ class Simulation:
         if lease.flagged or self.mode == "off" or lease.wu.done:
             return
         node = lease.node
-        silent = self.now - node.last_seen if not node.online(self.now) else 0.0
+        silent = node.silent_in_window(self.now)
         predicted = self.predicted_wall(node, lease.wu.cost)
-        on_time = self.predicted_on_time(node, lease.wu.cost)
         done = lease.compute + (self.now - lease.run_since if lease.run_since is not None else 0.0)
         left = max(0.0, self.predicted_runtime(node, lease.wu.cost) - done)
         finish_in = self.predicted_finish(node, left) - self.now
-        if not policy.is_straggler(finish_in, lease.deadline - self.now, silent, on_time):
+        if not policy.is_straggler(finish_in, lease.deadline - self.now, silent):
             return
         advice = policy.advise_straggler(lease.deadline - self.now, self.now - lease.start, predicted, silent)
         if self.uses("reissue-straggler"):
@@ -523,6 +543,8 @@ class Simulation:
                              self.sc.delay_bound, runtime, on_time)
         self.log.append(row)
         self.history.add(row)
+        self.unit_cache.pop(lease.node.idx, None)
+        self.curve_cache.pop(lease.node.idx, None)
 
     def recommend(self, lease: Lease, advice: policy.Advice) -> None:
         self.recs.setdefault(advice.kind, [0, 0])

@@ -66,6 +66,11 @@ async def test_api_recommendations_apply_and_dismiss(tmp_path: Path, database_ur
         assert await web.api("GET", "/orchestrator/recommendations?status=open") == []
         trained = await web.api("POST", "/orchestrator/train")
         assert trained["rows"] == 0  # no history yet: nothing to learn, and it says so
+        assert (await web.api("POST", "/orchestrator/pass"))["mode"] == "off"
+        await web.api("POST", "/orchestrator/mode", {"mode": "advisory"})
+        done = await web.api("POST", "/orchestrator/pass")
+        assert done == {"mode": "advisory", "reissued": 0, "recommended": 0, "planned_nodes": 0}
+        assert (await web.client.post(f"{API}/pass")).status_code == 401
 
 
 async def test_web_page_switches_mode_and_only_admins_may(tmp_path: Path, database_url: str) -> None:
