@@ -1,4 +1,4 @@
-"""Load harness: 1,000 simulated nodes drive lease → upload → report against a
+"""Load harness: 1,000 simulated nodes drive lease → report (batched) against a
 real coordinator process on PostgreSQL, with one and with two uvicorn workers.
 
     .venv/bin/python -m benchmarks.load.run [--nodes 1000] [--procs 4] [--duration 20]
@@ -155,7 +155,7 @@ def run_once(args: argparse.Namespace, workers: int) -> None:
             clients.append(subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.load.clients", "--url", url, "--admin", admin,
                  "--nodes", str(n), "--prefix", f"p{i}", "--batch", str(args.batch),
-                 "--connections", str(args.connections)],
+                 "--connections", str(args.connections), "--report", args.report, "--think", str(args.think)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT))
         for p in clients:  # every node enrolled before the clock starts
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
@@ -189,7 +189,8 @@ def run_once(args: argparse.Namespace, workers: int) -> None:
     leased = sum(o["leased"] for o in outs)
     reported = sum(o["reported"] for o in outs)
     print(f"== coordinator on PostgreSQL, {workers} worker process(es), {args.nodes} nodes in "
-          f"{args.procs} client processes, batch {args.batch}, {args.duration:.0f} s measured")
+          f"{args.procs} client processes, batch {args.batch}, reports {args.report}, think {args.think:g} s, "
+          f"{args.duration:.0f} s measured")
     print(f"  workunits leased:   {leased:7d}  = {leased / args.duration:8.1f} /s")
     print(f"  workunits reported: {reported:7d}  = {reported / args.duration:8.1f} /s")
     for kind in ("lease", "upload", "report"):
@@ -204,7 +205,10 @@ def run_once(args: argparse.Namespace, workers: int) -> None:
             print(f"    {f[:300]}")
     for line in profile_summary(sorted(tmp.glob("profile-*.txt"))):
         print("  " + line)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if args.keep:
+        print(f"  raw profiles and logs kept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -217,7 +221,13 @@ def main() -> None:
     p.add_argument("--workunits", type=int, default=40_000)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--pg", default=os.environ.get("NEWRAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    p.add_argument("--report", choices=("batch", "single"), default="batch",
+                   help="batch: one report-batch request per lease, outputs inline; single: upload + report each")
+    p.add_argument("--think", type=float, default=0.0,
+                   help="mean seconds a node waits after reporting before it leases again (0: closed loop, "
+                        "saturation; >0: paced load of about nodes * batch / think workunits/s)")
     p.add_argument("--no-profile", dest="profile", action="store_false")
+    p.add_argument("--keep", action="store_true", help="keep the raw profiles and the coordinator log")
     args = p.parse_args()
     print(f"load harness {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")

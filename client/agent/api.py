@@ -77,8 +77,14 @@ class CoordinatorClient:
 
     async def lease(self, max_results: int, projects: list[str] | None) -> list[dict[str, Any]]:
         body = await self._call("POST", "/api/v1/work/lease",
-                                {"max_results": max_results, "projects": projects or None})
-        return body["assignments"]  # type: ignore[no-any-return]
+                                {"max_results": max_results, "projects": projects or None, "bundle_refs": True})
+        assignments: list[dict[str, Any]] = body["assignments"]
+        # Each signed bundle comes once per response; apps.resolve expects it on the assignment.
+        untrusted_bundles = body.get("bundles") or {}
+        for a in assignments:
+            if a.get("app_bundle") is None and a.get("app_sha256") in untrusted_bundles:
+                a["app_bundle"] = untrusted_bundles[a["app_sha256"]]
+        return assignments
 
     async def upload_url(self, result_id: int) -> dict[str, Any]:
         return await self._call("POST", "/api/v1/work/upload-url", {"result_id": result_id})  # type: ignore[no-any-return]
@@ -99,3 +105,11 @@ class CoordinatorClient:
 
     async def report(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self._call("POST", "/api/v1/work/report", body)  # type: ignore[no-any-return]
+
+    async def report_batch(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One receipt per report, in order: {"ok": true, "state", ...} or {"ok": false, "status", "detail"}."""
+        body = await self._call("POST", "/api/v1/work/report-batch", {"reports": bodies})
+        receipts: list[dict[str, Any]] = body["receipts"]
+        if len(receipts) != len(bodies):
+            raise CoordinatorUnavailable("the coordinator answered a report batch with the wrong number of receipts")
+        return receipts

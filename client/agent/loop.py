@@ -7,6 +7,7 @@ network failure is met with backoff and jitter, never a busy loop."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import logging
 import time
@@ -29,6 +30,9 @@ log = logging.getLogger("newral.agent")
 
 # After the data folder could not be written (disk full), no new work for this long.
 DISK_RETRY_SECONDS = 30.0
+INLINE_OUTPUT_MAX = 64 << 10  # outputs up to this size travel inside the report, no upload
+REPORT_BATCH_MAX = 64
+REPORT_BATCH_BYTES = 512 << 10  # the coordinator takes request bodies up to about 1 MiB
 
 
 @dataclass
@@ -334,9 +338,7 @@ class Agent:
                 await self._report_wake.wait()
                 continue
             try:
-                deferred = 0
-                for entry in entries:
-                    deferred += not await self._deliver(entry)
+                deferred = await self._deliver_all(entries)
                 failing.reset()
                 self.offline = False
                 if deferred:
@@ -352,6 +354,68 @@ class Agent:
                 delay = failing.next_delay()
                 log.error("report.disk_error pending=%d retry_in=%.1fs error=%s", len(entries), delay, exc)
                 await asyncio.sleep(delay)
+
+    async def _deliver_all(self, entries: list[SpoolEntry]) -> int:
+        """Errors and small outputs go in report-batch requests, outputs inline (no
+        upload); big or already uploaded outputs one by one. Returns how many wait
+        for tomorrow's network quota."""
+        deferred = 0
+        batch: list[tuple[SpoolEntry, dict[str, Any], int]] = []
+        for entry in entries:
+            if entry.outcome == "success" and (entry.uploaded or entry.size > INLINE_OUTPUT_MAX):
+                deferred += not await self._deliver(entry)
+                continue
+            body, sent = entry.report_body(), 0
+            if entry.outcome == "success":
+                if not limits.fits_network_quota(self.prefs, self.governor.meter.used_today(), entry.size):
+                    deferred += 1
+                    continue
+                data = self.spool.read_output(entry)
+                if data is None:
+                    self._output_lost(entry)
+                    body = entry.report_body()
+                else:
+                    body["output"], sent = base64.b64encode(data).decode(), len(data)
+            batch.append((entry, body, sent))
+            if len(batch) == REPORT_BATCH_MAX or sum(n for _, _, n in batch) > REPORT_BATCH_BYTES:
+                await self._deliver_batch(batch)
+                batch = []
+        if batch:
+            await self._deliver_batch(batch)
+        return deferred
+
+    async def _deliver_batch(self, batch: list[tuple[SpoolEntry, dict[str, Any], int]]) -> None:
+        try:
+            receipts = await self.client.report_batch([body for _, body, _ in batch])
+        except Rejected as exc:  # the batch as a whole (an older coordinator, say): one by one
+            log.warning("report.batch_refused error=%s; reporting one by one", exc)
+            for entry, _, _ in batch:
+                await self._deliver(entry)
+            return
+        busy = 0
+        for (entry, _, sent), r in zip(batch, receipts, strict=True):
+            rid = entry.result_id
+            if r.get("ok"):
+                self.governor.meter.add(sent)
+                self.stats.reported += 1
+                log.info("report.accepted result=%d state=%s verdict=%s duplicate=%s", rid,
+                         r.get("state"), r.get("verdict"), r.get("duplicate"))
+                self.spool.remove(rid)
+            elif int(r.get("status", 500)) >= 500 or r.get("status") == 429:
+                busy += 1  # stays in the spool for the next round
+            else:  # final: the lease expired, or the result is not ours or finished
+                self.stats.refused += 1
+                log.warning("report.refused result=%d error=%s %s: %s", rid, r.get("status"), r.get("error"),
+                            r.get("detail"))
+                self.spool.remove(rid)
+        if busy:
+            raise CoordinatorUnavailable(f"{busy} of {len(batch)} reports could not be processed now")
+
+    def _output_lost(self, entry: SpoolEntry) -> None:
+        log.error("spool.output_corrupt result=%d: reporting an error instead", entry.result_id)
+        entry.outcome, entry.sha256, entry.size = "error", "", 0
+        entry.error = "local output file was lost or corrupted"
+        self.spool.save(entry)
 
     async def _deliver(self, entry: SpoolEntry) -> bool:
         """False when the upload must wait for tomorrow's network quota."""
@@ -384,9 +448,7 @@ class Agent:
     async def _upload(self, entry: SpoolEntry) -> None:
         data = self.spool.read_output(entry)
         if data is None:
-            log.error("spool.output_corrupt result=%d: reporting an error instead", entry.result_id)
-            entry.outcome, entry.error, entry.sha256, entry.size = "error", "local output file was lost or corrupted", "", 0
-            self.spool.save(entry)
+            self._output_lost(entry)
             return
         upload = entry.upload
         if upload is None or upload.get("expires_at", 0) < self.clock() + 30:

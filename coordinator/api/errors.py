@@ -13,9 +13,12 @@ from coordinator.store import InvalidKey, SignatureError, StoreUnavailable
 
 log = logging.getLogger("newral.api")
 
+RETRY_AFTER_SECONDS = 5  # a backend outage: clients back off at least this long
+
 
 def _error(status: int, code: str, detail: str) -> Response:
-    return Response({"error": code, "detail": detail}, status_code=status)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return Response({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
 def domain_error(_: Request, exc: DomainError) -> Response:

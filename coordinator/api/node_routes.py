@@ -12,7 +12,6 @@ from litestar.params import JSONBody
 
 from coordinator.api import auth, schemas
 from coordinator.api.state import Services
-from coordinator.db.bundle_models import AppBundle
 from coordinator.db.models import Result
 from coordinator.domain import bundles, leasing, nodes, reporting, trust
 from coordinator.errors import Forbidden, LeaseExpired, NotFound
@@ -50,7 +49,7 @@ async def _upload(services: NamedDependency[Services], key: str, deadline_at: fl
     return schemas.PresignedOut(method=req.method, url=req.url, headers=req.headers, expires_at=req.expires_at)
 
 
-async def _bundle_json(services: Services, bundle: AppBundle) -> dict[str, Any]:
+async def _bundle_json(services: Services, bundle: bundles.BundleRef) -> dict[str, Any]:
     cached = services.bundle_cache.get(bundle.manifest_sha256)
     if cached is None:
         cached = json.loads(await services.store.get(bundle.object_key, max_size=bundles.MAX_BUNDLE_BYTES))
@@ -60,24 +59,26 @@ async def _bundle_json(services: Services, bundle: AppBundle) -> dict[str, Any]:
 
 @post("/work/lease", status_code=200)
 async def lease(request: Request, data: JSONBody[schemas.LeaseIn], services: NamedDependency[Services]) -> schemas.LeaseOut:
-    """Lease up to max_results result slots; each comes with its deadline and upload URL."""
+    """Lease up to max_results result slots; each comes with its deadline and upload URL.
+    With bundle_refs, each signed app bundle comes once in `bundles`, keyed by app_sha256."""
     now = services.clock()
     wanted = min(data.max_results, services.settings.max_leases_per_request)
     async with services.db.transaction() as session:
         node = await nodes.authenticate_node(session, auth.bearer(request), now)
         assignments = await leasing.lease(session, node, wanted, now, data.projects)
-        signed = {pair: await bundles.newest(session, *pair) for pair in {(a.project, a.app) for a in assignments}}
+        signed = await bundles.newest_many(session, {(a.project, a.app) for a in assignments})
+    by_sha = {b.manifest_sha256: await _bundle_json(services, b) for b in signed.values()}
     out = []
     for a in assignments:
-        bundle = signed[(a.project, a.app)]
+        bundle = signed.get((a.project, a.app))
         out.append(schemas.AssignmentOut(
             result_id=a.result_id, workunit_id=a.workunit_id, project=a.project, app=a.app,
             app_version=bundle.version if bundle else a.app_version, params=a.params,
             deadline_at=a.deadline_at, upload=await _upload(services, a.output_key, a.deadline_at, now),
-            app_bundle=await _bundle_json(services, bundle) if bundle else None,
+            app_bundle=by_sha[bundle.manifest_sha256] if bundle and not data.bundle_refs else None,
             app_sha256=bundle.manifest_sha256 if bundle else None,
         ))
-    return schemas.LeaseOut(assignments=out, server_time=now)
+    return schemas.LeaseOut(assignments=out, server_time=now, bundles=by_sha if data.bundle_refs else None)
 
 
 @post("/work/upload-url", status_code=200)
@@ -103,13 +104,38 @@ async def report(request: Request, data: JSONBody[schemas.ReportIn], services: N
     node = await auth.node(request, services)
     receipt = await reporting.submit(
         services.db, services.store, node.id,
-        reporting.Report(**msgspec.structs.asdict(data)),
+        _report(data),
         services.clock(), services.settings.max_output_bytes,
     )
     return schemas.ReportOut(
         result_id=receipt.result_id, state=receipt.state, verdict=receipt.verdict,
         duplicate=receipt.duplicate,
     )
+
+
+def _report(data: schemas.ReportIn) -> reporting.Report:
+    return reporting.Report(**msgspec.structs.asdict(data))
+
+
+@post("/work/report-batch", status_code=200)
+async def report_batch(request: Request, data: JSONBody[schemas.ReportBatchIn],
+                       services: NamedDependency[Services]) -> schemas.ReportBatchOut:
+    """Report many leased results at once, each as /work/report would (outputs uploaded
+    first, or inline when small). Each report gets its own outcome; idempotent."""
+    node = await auth.node(request, services)
+    outcomes = await reporting.submit_many(
+        services.db, services.store, node.id, [_report(r) for r in data.reports],
+        services.clock(), services.settings.max_output_bytes,
+    )
+    receipts = []
+    for o in outcomes:
+        if isinstance(o, reporting.Refusal):
+            receipts.append(schemas.ReportItemOut(result_id=o.result_id, ok=False, status=o.error.status,
+                                                  error=o.error.code, detail=o.error.message))
+        else:
+            receipts.append(schemas.ReportItemOut(result_id=o.result_id, ok=True, status=200, state=o.state,
+                                                  verdict=o.verdict, duplicate=o.duplicate))
+    return schemas.ReportBatchOut(receipts=receipts)
 
 
 @get("/leaderboard")
@@ -119,5 +145,6 @@ async def leaderboard(services: NamedDependency[Services]) -> dict[str, list[dic
         return await trust.leaderboard(session)
 
 
-router = Router(path="/api/v1", route_handlers=[enrol, heartbeat, lease, upload_url, report, leaderboard],
+router = Router(path="/api/v1", route_handlers=[enrol, heartbeat, lease, upload_url, report, report_batch,
+                                               leaderboard],
                 tags=["nodes"])

@@ -54,6 +54,9 @@ class HeartbeatOut(msgspec.Struct):
 class LeaseIn(msgspec.Struct, forbid_unknown_fields=True):
     max_results: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
     projects: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=100)] | None = None
+    # True: each signed bundle comes once, in LeaseOut.bundles, and assignments refer to it
+    # by app_sha256 (instead of a copy in every assignment).
+    bundle_refs: bool = False
 
 
 class PresignedOut(msgspec.Struct):
@@ -79,6 +82,7 @@ class AssignmentOut(msgspec.Struct):
 class LeaseOut(msgspec.Struct):
     assignments: list[AssignmentOut]
     server_time: float
+    bundles: dict[str, dict[str, Any]] | None = None  # manifest sha256 -> bundle, with bundle_refs
 
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -89,6 +93,8 @@ class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     cpu_seconds: Seconds = 0.0
     wall_seconds: Seconds = 0.0
     error: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    # The output itself (base64 in JSON) instead of an upload, for outputs up to 64 KiB.
+    output: Annotated[bytes, msgspec.Meta(max_length=64 << 10)] | None = None
 
 
 class ReportOut(msgspec.Struct):
@@ -96,6 +102,27 @@ class ReportOut(msgspec.Struct):
     state: str
     verdict: str | None
     duplicate: bool
+
+
+class ReportBatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    reports: Annotated[list[ReportIn], msgspec.Meta(min_length=1, max_length=256)]
+
+
+class ReportItemOut(msgspec.Struct):
+    """One report's outcome: accepted (ok, with its state) or refused (status, error, detail)."""
+
+    result_id: int
+    ok: bool
+    status: int
+    state: str | None = None
+    verdict: str | None = None
+    duplicate: bool = False
+    error: str | None = None
+    detail: str | None = None
+
+
+class ReportBatchOut(msgspec.Struct):
+    receipts: list[ReportItemOut]
 
 
 class UploadUrlIn(msgspec.Struct, forbid_unknown_fields=True):

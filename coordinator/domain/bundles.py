@@ -12,7 +12,9 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.bundle_models import AppBundle
@@ -78,6 +80,27 @@ async def record(session: AsyncSession, project: Project, app_name: str, version
     events.record(session, "app_bundle.published", now, project_id=project.id, level=logging.INFO,
                   app=app_name, version=version, manifest_sha256=sha)
     return row
+
+
+@dataclass(frozen=True)
+class BundleRef:
+    """What a lease needs of a published bundle; the bytes are immutable per manifest_sha256."""
+
+    version: str
+    manifest_sha256: str
+    object_key: str
+
+
+async def newest_many(session: AsyncSession, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], BundleRef]:
+    """The newest bundle of each (project, app) pair that has one, in one query."""
+    if not pairs:
+        return {}
+    latest = select(func.max(AppBundle.id)).group_by(AppBundle.project_id, AppBundle.app_id)
+    rows = await session.execute(
+        select(Project.name, App.name, AppBundle.version, AppBundle.manifest_sha256, AppBundle.object_key)
+        .join(Project, Project.id == AppBundle.project_id).join(App, App.id == AppBundle.app_id)
+        .where(AppBundle.id.in_(latest), Project.name.in_({p for p, _ in pairs})))
+    return {(p, a): BundleRef(v, sha, key) for p, a, v, sha, key in rows if (p, a) in pairs}
 
 
 async def newest(session: AsyncSession, project: str, app: str) -> AppBundle | None:

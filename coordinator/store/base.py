@@ -19,7 +19,9 @@ Exceptions:
 from __future__ import annotations
 
 import abc
+import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -150,6 +152,23 @@ class ObjectStore(abc.ABC):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
         await self._put(key, bytes(data))
 
+    async def put_many(self, items: Sequence[tuple[str, bytes]]) -> list[StoreError | None]:
+        """Store several objects, each as `put` would; one outcome per item, in order
+        (None when stored). A failure of one item never undoes the others."""
+        checked: list[StoreError | None] = []
+        for key, data in items:
+            try:
+                validate_key(key)
+                checked.append(None)
+            except InvalidKey as exc:
+                checked.append(exc)
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        todo = [(i, key, bytes(data)) for i, ((key, data), err) in enumerate(zip(items, checked)) if err is None]
+        for (i, _, _), err in zip(todo, await self._put_many([(k, d) for _, k, d in todo]), strict=True):
+            checked[i] = err
+        return checked
+
     async def get(self, key: str, max_size: int) -> bytes:
         """Return the object under `key`; `ObjectNotFound`, or `ObjectTooLarge` past `max_size`."""
         validate_key(key)
@@ -200,6 +219,17 @@ class ObjectStore(abc.ABC):
 
     @abc.abstractmethod
     async def _put(self, key: str, data: bytes) -> None: ...
+
+    async def _put_many(self, items: list[tuple[str, bytes]]) -> list[StoreError | None]:
+        """Concurrent puts; a backend overrides this when it can do better."""
+        async def one(key: str, data: bytes) -> StoreError | None:
+            try:
+                await self._put(key, data)
+            except StoreError as exc:
+                return exc
+            return None
+
+        return list(await asyncio.gather(*(one(k, d) for k, d in items)))
 
     @abc.abstractmethod
     async def _get(self, key: str, max_size: int) -> bytes: ...

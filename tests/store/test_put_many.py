@@ -1,0 +1,27 @@
+"""put_many, on every backend (the contract suite's fixtures): each item stored as
+`put` would, one outcome per item, a bad item never sinks the others."""
+
+from __future__ import annotations
+
+import os
+
+from coordinator.store import InvalidKey, ObjectStore
+from tests.store.test_store_contract import backend, store  # noqa: F401  (fixtures)
+
+
+async def test_put_many_stores_each_item(store: ObjectStore) -> None:  # noqa: F811
+    items = [(f"results/p1/wu{i % 3}/r{i}.out", os.urandom(100 + i)) for i in range(7)]
+    assert await store.put_many(items) == [None] * 7
+    for key, data in items:
+        assert await store.get(key, max_size=1000) == data
+
+
+async def test_put_many_refuses_bad_items_alone(store: ObjectStore) -> None:  # noqa: F811
+    outcomes = await store.put_many([("results/a.out", b"a"), ("../escape", b"b"), ("results/c.out", b"c")])
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], InvalidKey)
+    assert await store.get("results/c.out", max_size=10) == b"c"
+
+
+async def test_put_many_of_nothing(store: ObjectStore) -> None:  # noqa: F811
+    assert await store.put_many([]) == []
