@@ -20,11 +20,13 @@ if sys.platform == "win32":
 else:
     compile_args = ["-O3"]
 
+headers = sorted(str(p) for p in Path("cyext").glob("*.h"))
 extensions = [
     Extension(
         f"cyext.{name}",
         [f"cyext/{name}.pyx"],
         include_dirs=["cyext"],
+        depends=headers,  # recompile when a C header changes, even one no .pyx names
         define_macros=macros,
         extra_compile_args=compile_args,
     )

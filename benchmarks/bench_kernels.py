@@ -31,7 +31,9 @@ RANGES = (
     ("10^12", 10**12, 10**10, 10**8, 200_000, 50_000),
     ("2^63", 2**63, 10**9, 10**7, 100_000, 20_000),
 )
-LARGE_MEMORY_ENTRIES = 1 << 26  # about 512 MB of buckets: one pass over 10^9 near 2^63
+# about 512 MB of buckets (the default is 1 << 24 entries, 128 MB): two passes over 10^9
+# near 2^63 instead of nine
+LARGE_MEMORY_ENTRIES = 1 << 26
 
 
 @dataclass

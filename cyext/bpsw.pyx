@@ -21,16 +21,25 @@ likewise, and are refuted by 2^(p-1) != 1 (mod q) before Miller-Rabin.
 
 A byte of 0 (and no small prime) is a prime, exactly: every composite has a prime
 factor below its square root. Primes below the segment size are sieved from arrays,
-larger ones from buckets (a list of pending hits per segment). ord_p(2) is tabulated
+larger ones from buckets (pending hits per segment, buckets.h). ord_p(2) is tabulated
 for primes up to an order limit; a hit of a larger prime on a number not yet ruled
-out is checked directly (2^(n-1) = 1 mod p). Memory is bounded whatever the range:
-the range is cut into passes whose bucket entries fit a fixed budget, and each pass
-streams its sieving primes afresh. Short ranges far from 0, where sieving up to
-sqrt(b) costs more than testing each number, are swept directly with trial division
-and deterministic Miller-Rabin.
+out is checked directly (2^(n-1) = 1 mod p), in batches (order_check.h), and so are
+the cofactor refutations (cofactor.h). The sieving primes come from a mod-30 wheel
+sieve (primegen.h); a segment is classified by segment_scan.h.
+
+Memory is bounded whatever the range: the range is cut into passes whose bucket
+entries are expected to fit max_entries (DEFAULT_MAX_ENTRIES = 2^24 entries of 8
+bytes: at most about 128 MB of buckets, plus a few MB of tables), and each pass
+streams its sieving primes afresh. Fewer, longer passes matter far from 0, where
+streaming the primes up to sqrt(b) dominates. Short ranges far from 0, where sieving
+up to sqrt(b) costs more than testing each number, are swept directly with trial
+division and deterministic Miller-Rabin.
+
+sweep_blocks() also counts the primes of each block of a fixed length within the same
+pass: the scan of a segment is cut at block boundaries.
 """
 
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 from libc.string cimport memcpy, memset
 
@@ -54,7 +63,18 @@ _TWO64 = 1 << 64
 
 DEFAULT_SEGMENT_BYTES = 1 << 15
 DEFAULT_ORDER_LIMIT = 1 << 22
-DEFAULT_MAX_ENTRIES = 1 << 22
+# Sieving primes below seg_bytes / DEFAULT_ARRAY_DIVISOR (at least 64) are sieved from
+# arrays, larger ones from buckets (which handle several hits per segment).
+DEFAULT_ARRAY_DIVISOR = 1
+# sweep_blocks() counts at most this many blocks (one 8-byte counter each).
+MAX_BLOCKS = 1 << 24
+
+# Bucket memory of one sweep: at most about DEFAULT_MAX_ENTRIES entries of 8 bytes
+# (128 MB), whatever the range; longer ranges take more passes.
+DEFAULT_MAX_ENTRIES = 1 << 24
+
+# Small-prime patterns already built, by (segment bytes, kill flags): see _build_small_pattern.
+_PATTERN_CACHE = {}
 
 # The small primes read from the pattern, and its period in odd numbers.
 _SMALL_PRIMES = (3, 5, 7, 11, 13, 17)
@@ -62,8 +82,7 @@ cdef enum:
     NSMALL = 6
     KPERIOD = 1021020
     FIRST_ARRAY_PRIME = 19
-    BLOCK_N = 1020
-    NBASE_MAX = 6600
+    BLOCK_N = 1022           # entries per bucket block (buckets.h)
     OFF_MASK = 0x00FFFFFF
     K_POISON = 0x80
     K_KILL = 0x40
@@ -72,100 +91,27 @@ cdef enum:
 cdef uint32_t FLAG_CHECK = 0x80000000
 
 
-cdef extern from *:
-    """
-    /* Classifies a sieved segment: counts the primes (sieve byte and small-prime
-     * pattern byte both 0) and lists the candidates (no prime rules n out, and n is
-     * not a killable small cofactor times a prime). SSE2 where available. */
-    #include <stdint.h>
-    #if defined(__SSE2__) || defined(_M_X64)
-    #include <emmintrin.h>
-    #define NW_SCAN_SSE2 1
-    #endif
-    static inline int nw_is_cand(uint8_t v, uint8_t k)
-    {
-        if ((v & 0x0F) | (k & 0x80))
-            return 0;
-        return v != 0 || (k != 0 && k < 0x40);
-    }
-    static uint64_t nw_scan(const uint8_t *seg, const uint8_t *kp, uint64_t length,
-                            uint32_t *cand, uint64_t *ncand_out)
-    {
-        uint64_t count = 0, ncand = 0, i = 0;
-    #ifdef NW_SCAN_SSE2
-        const __m128i zero = _mm_setzero_si128();
-        const __m128i lo4 = _mm_set1_epi8(0x0F), hi1 = _mm_set1_epi8((char)0x80);
-        const __m128i b6 = _mm_set1_epi8(0x40), lo6 = _mm_set1_epi8(0x3F);
-        while (i + 16 <= length) {
-            __m128i acc = zero;
-            uint64_t stop = i + 16 * 255;
-            if (stop > (length & ~(uint64_t)15))
-                stop = length & ~(uint64_t)15;
-            for (; i < stop; i += 16) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(seg + i));
-                __m128i k = _mm_loadu_si128((const __m128i *)(kp + i));
-                acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_or_si128(v, k), zero));
-                __m128i y = _mm_or_si128(_mm_and_si128(v, lo4), _mm_and_si128(k, hi1));
-                __m128i killed = _mm_cmpeq_epi8(_mm_and_si128(k, b6), b6);
-                __m128i w = _mm_or_si128(v, _mm_andnot_si128(killed, _mm_and_si128(k, lo6)));
-                __m128i c = _mm_andnot_si128(_mm_cmpeq_epi8(w, zero), _mm_cmpeq_epi8(y, zero));
-                unsigned m = (unsigned)_mm_movemask_epi8(c);
-                while (m) {
-                    cand[ncand++] = (uint32_t)(i + (uint64_t)__builtin_ctz(m));
-                    m &= m - 1;
-                }
-            }
-            __m128i sums = _mm_sad_epu8(acc, zero);
-            count += (uint64_t)_mm_cvtsi128_si32(sums) + (uint64_t)_mm_extract_epi16(sums, 4);
-        }
-    #endif
-        for (; i < length; i++) {
-            if ((seg[i] | kp[i]) == 0)
-                count++;
-            else if (nw_is_cand(seg[i], kp[i]))
-                cand[ncand++] = (uint32_t)i;
-        }
-        *ncand_out = ncand;
-        return count;
-    }
-    /* The primes of a generator block: first + 2 j for every zero byte buf[j]. */
-    static uint32_t nw_collect_zeros(const uint8_t *buf, uint64_t size, uint32_t first, uint32_t *out)
-    {
-        uint32_t cnt = 0;
-        uint64_t i = 0;
-    #ifdef NW_SCAN_SSE2
-        const __m128i zero = _mm_setzero_si128();
-        for (; i + 16 <= size; i += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(buf + i));
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero));
-            while (m) {
-                out[cnt++] = first + 2 * (uint32_t)(i + (uint64_t)__builtin_ctz(m));
-                m &= m - 1;
-            }
-        }
-    #endif
-        for (; i < size; i++)
-            if (!buf[i])
-                out[cnt++] = first + 2 * (uint32_t)i;
-        return cnt;
-    }
-    """
+cdef extern from "segment_scan.h":
     uint64_t nw_scan(const uint8_t *seg, const uint8_t *kp, uint64_t length, uint32_t *cand,
                      uint64_t *ncand) noexcept nogil
-    uint32_t nw_collect_zeros(const uint8_t *buf, uint64_t size, uint32_t first, uint32_t *out) noexcept nogil
+
+
 cdef uint32_t _SMALL_C[NSMALL]
 _SMALL_C[:] = [3, 5, 7, 11, 13, 17]
 
 
-cdef struct Entry:
-    uint32_t stride   # index distance to the next hit (the prime)
-    uint32_t info     # offset in the segment | FLAG_CHECK
-
-
-cdef struct Block:
-    Block *next
-    uint32_t n
-    Entry e[BLOCK_N]
+cdef extern from "buckets.h" nogil:
+    ctypedef struct Entry "nw_entry":
+        uint32_t stride   # index distance to the next hit (the prime)
+        uint32_t info     # offset in the segment | FLAG_CHECK
+    ctypedef struct Block "nw_block":
+        Block *next
+        Entry e[1]
+    int NW_BLOCK_N
+    Block *nw_block_alloc()
+    void nw_block_release(Block *b)
+    bint nw_tail_full(const Entry *t)
+    Block *nw_block_of(const Entry *t)
 
 
 cdef struct ProgHit:
@@ -176,6 +122,39 @@ cdef struct ProgHit:
 cdef struct Found:
     uint64_t n
     int lucas
+
+
+cdef struct Blocks:
+    uint64_t a          # start of block 0
+    uint64_t size       # block length
+    uint64_t n          # number of blocks; the last one takes everything past its start
+    uint64_t *count     # primes per block
+
+
+cdef int blocks_init(Blocks *B, uint64_t a, uint64_t size, uint64_t n) except -1:
+    free(B.count)
+    B.a = a
+    B.size = size
+    B.n = n
+    B.count = <uint64_t *>calloc(n if n else 1, sizeof(uint64_t))
+    if B.count == NULL:
+        raise MemoryError()
+    return 0
+
+
+cdef inline uint64_t blocks_index(const Blocks *B, uint64_t n) noexcept nogil:
+    """The block holding n >= B.a."""
+    cdef uint64_t i = (n - B.a) // B.size
+    return i if i < B.n else B.n - 1
+
+
+cdef inline uint64_t blocks_odd_left(const Blocks *B, uint64_t n, uint64_t i) noexcept nogil:
+    """How many of the odd numbers n, n + 2, ... (n odd, in block i) lie in block i."""
+    cdef uint64_t to_end
+    if i + 1 >= B.n:
+        return U64_MAX
+    to_end = B.size - ((n - B.a) - i * B.size)
+    return (to_end + 1) >> 1
 
 
 # ---------------------------------------------------------------- small helpers
@@ -189,154 +168,126 @@ def _order2(p):
     return k
 
 
-cdef uint32_t _base_primes[NBASE_MAX]
-cdef int _nbase = 0
+def _poisoned_fraction():
+    """The share of odd numbers that a pattern prime q rules out: q | n outside q's
+    progression, which holds for a share 1 - 2/M_q of q's odd multiples, M_q = lcm(2,
+    ord_q 2); the primes are independent (CRT)."""
+    kept = 1.0
+    for q in _SMALL_PRIMES:
+        L = _order2(q)
+        M = L if L % 2 == 0 else 2 * L
+        kept *= 1.0 - (1.0 - 2.0 / M) / q
+    return 1.0 - kept
 
 
-cdef void _init_base_primes() noexcept nogil:
-    """Odd primes below 2^16, enough to sieve any interval below 2^32."""
-    global _nbase
-    cdef uint8_t *comp
-    cdef uint32_t i, j
-    if _nbase:
-        return
-    comp = <uint8_t *>calloc(65536, 1)
-    i = 3
-    while i < 65536:
-        if not comp[i]:
-            _base_primes[_nbase] = i
-            _nbase += 1
-            j = i * i
-            while j < 65536:
-                comp[j] = 1
-                j += 2 * i
-        i += 2
-    free(comp)
+_POISONED = _poisoned_fraction()   # about 0.32
+
+
+cdef extern from "cofactor.h" nogil:
+    void nw_pow2_is_one_batch(const uint64_t *e, const uint64_t *m, uint64_t count,
+                              uint8_t *is_one)
+
+
+cdef extern from "order_check.h" nogil:
+    void nw_order_checks(uint64_t n_lo, const uint32_t *j, const uint32_t *p, uint64_t count,
+                         uint8_t *in_prog)
 
 
 # ---------------------------------------------------------------- prime generator
 
-cdef struct PrimeGen:
-    uint64_t lo          # odd number at index 0 of the next block
-    uint64_t stop        # last number wanted (inclusive)
-    uint32_t size        # block length in odd numbers
-    uint8_t *buf
-    uint64_t *off        # per base prime: index of its next odd multiple >= p^2
-    uint32_t *out
-    uint32_t nout
+cdef extern from "primegen.h" nogil:
+    ctypedef struct nw_pgen:
+        uint32_t *out
+    int nw_pgen_setup()
+    int nw_pgen_init(nw_pgen *g, uint64_t start, uint64_t stop)
+    uint32_t nw_pgen_next(nw_pgen *g)
+    void nw_pgen_free(nw_pgen *g)
+
+ctypedef nw_pgen PrimeGen
 
 
-cdef int gen_init(PrimeGen *g, uint64_t start, uint64_t stop, uint32_t size) noexcept nogil:
+cdef inline int gen_init(PrimeGen *g, uint64_t start, uint64_t stop) noexcept nogil:
     """Streams the odd primes in [start, stop], stop < 2^32, one block at a time."""
-    cdef int k
-    cdef uint64_t p, s, r
-    if _nbase == 0 or _gen_pattern == NULL or size > GEN_BLOCK:
-        return -1
-    if start < 3:
-        start = 3
-    g.lo = start | 1
-    g.stop = stop
-    g.size = size
-    g.buf = <uint8_t *>malloc(size)
-    g.out = <uint32_t *>malloc(size * sizeof(uint32_t))
-    g.off = <uint64_t *>malloc(_nbase * sizeof(uint64_t))
-    if g.buf == NULL or g.out == NULL or g.off == NULL:
-        return -1
-    for k in range(_nbase):
-        p = _base_primes[k]
-        s = p * p
-        if s >= g.lo:
-            g.off[k] = (s - g.lo) >> 1
-        else:
-            r = (p - g.lo % p) % p
-            if r & 1:
-                r += p
-            g.off[k] = r >> 1
-    return 0
+    return nw_pgen_init(g, start, stop)
 
 
-cdef void gen_free(PrimeGen *g) noexcept nogil:
-    free(g.buf)
-    free(g.out)
-    free(g.off)
-    g.buf = NULL
-    g.out = NULL
-    g.off = NULL
-
-
-cdef enum:
-    GEN_PERIOD = 15015        # 3 * 5 * 7 * 11 * 13, in odd numbers
-    GEN_FIRST_BASE = 5        # _base_primes[5] = 17: the first prime not in the pattern
-
-cdef uint8_t *_gen_pattern = NULL
-GEN_BLOCK_BYTES = 1 << 16
-cdef enum:
-    GEN_BLOCK = 1 << 16
-
-
-cdef int _init_gen_pattern(uint32_t size) noexcept nogil:
-    """Composites among the odd numbers 1, 3, 5, ... from the primes 3..13, repeated
-    to cover GEN_PERIOD + size bytes."""
-    global _gen_pattern
-    cdef uint32_t t, q
-    cdef uint32_t primes[5]
-    if _gen_pattern != NULL:
-        return 0
-    primes[0] = 3
-    primes[1] = 5
-    primes[2] = 7
-    primes[3] = 11
-    primes[4] = 13
-    _gen_pattern = <uint8_t *>calloc(GEN_PERIOD + size, 1)
-    if _gen_pattern == NULL:
-        return -1
-    for q in range(5):
-        t = (primes[q] - 1) >> 1
-        while t < GEN_PERIOD + size:
-            _gen_pattern[t] = 1
-            t += primes[q]
-    return 0
-
-
-cdef uint32_t gen_next(PrimeGen *g) noexcept nogil:
+cdef inline uint32_t gen_next(PrimeGen *g) noexcept nogil:
     """Sieves the next block; returns how many primes it put in g.out (0: done)."""
-    cdef uint64_t last, j, size, end, p4
-    cdef uint32_t p, cnt = 0
-    cdef uint8_t *buf = g.buf
-    cdef int k
-    while g.lo <= g.stop:
-        size = g.size
-        last = g.lo + 2 * (size - 1)
-        if last > g.stop:
-            last = g.stop
-            size = ((last - g.lo) >> 1) + 1
-        memcpy(buf, _gen_pattern + ((g.lo - 1) >> 1) % GEN_PERIOD, size)
-        for k in range(GEN_FIRST_BASE, _nbase):
-            p = _base_primes[k]
-            j = g.off[k]
-            p4 = 4 * <uint64_t>p
-            if size > p4:
-                end = size - p4 + p
-                while j < end:
-                    buf[j] = 1
-                    buf[j + p] = 1
-                    buf[j + 2 * p] = 1
-                    buf[j + 3 * p] = 1
-                    j += p4
-            while j < size:
-                buf[j] = 1
-                j += p
-            g.off[k] = j - g.size if j >= g.size else 0
-        if g.lo <= 13:
-            # the pattern marks 3..13 themselves (and 1)
-            for j in range((15 - g.lo) >> 1):
-                if j < size:
-                    buf[j] = (g.lo + 2 * j) == 1 or (g.lo + 2 * j) == 9
-        cnt = nw_collect_zeros(buf, size, <uint32_t>g.lo, g.out)
-        g.lo = last + 2
-        if cnt:
-            return cnt
-    return 0
+    return nw_pgen_next(g)
+
+
+cdef inline void gen_free(PrimeGen *g) noexcept nogil:
+    nw_pgen_free(g)
+
+
+def _generate_primes(uint64_t start, uint64_t stop, int listing=True):
+    """The odd primes in [start, stop] (stop < 2^32) from the streaming generator, as a
+    list, or (count, sum, last) when not listing: for tests and benchmarks."""
+    cdef PrimeGen g
+    cdef uint32_t cnt, i
+    cdef uint64_t total = 0, acc = 0, last = 0
+    if stop >= (<uint64_t>1 << 32):
+        raise ValueError("stop must be below 2**32")
+    out = []
+    if gen_init(&g, start, stop) != 0:
+        gen_free(&g)
+        raise MemoryError()
+    try:
+        while True:
+            with nogil:
+                cnt = gen_next(&g)
+            if cnt == 0:
+                break
+            if listing:
+                out.extend([g.out[i] for i in range(cnt)])
+            for i in range(cnt):
+                acc += g.out[i]
+            total += cnt
+            last = g.out[cnt - 1]
+    finally:
+        gen_free(&g)
+    return out if listing else (total, acc, last)
+
+
+def _order_checks(n_lo, js, ps):
+    """[2^(n-1) = 1 (mod p) for n = n_lo + 2 j, p] through the batched C routine
+    (odd primes p < 2^32, n_lo < 2^64 odd): for tests."""
+    cdef Py_ssize_t k, count = len(js)
+    cdef uint32_t *j = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
+    cdef uint32_t *p = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
+    cdef uint8_t *res = <uint8_t *>malloc(count + 1)
+    try:
+        if j == NULL or p == NULL or res == NULL:
+            raise MemoryError()
+        for k in range(count):
+            j[k] = js[k]
+            p[k] = ps[k]
+        nw_order_checks(n_lo, j, p, count, res)
+        return [bool(res[k]) for k in range(count)]
+    finally:
+        free(j)
+        free(p)
+        free(res)
+
+
+def _pow2_is_one(es, ms):
+    """[2^e = 1 (mod m)] for odd m > 1 through the batched C routine: for tests."""
+    cdef Py_ssize_t k, count = len(es)
+    cdef uint64_t *e = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
+    cdef uint64_t *m = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
+    cdef uint8_t *res = <uint8_t *>malloc(count + 1)
+    try:
+        if e == NULL or m == NULL or res == NULL:
+            raise MemoryError()
+        for k in range(count):
+            e[k] = es[k]
+            m[k] = ms[k]
+        nw_pow2_is_one_batch(e, m, count, res)
+        return [bool(res[k]) for k in range(count)]
+    finally:
+        free(e)
+        free(m)
+        free(res)
 
 
 # ---------------------------------------------------------------- order of 2
@@ -396,6 +347,7 @@ cdef class _Sweep:
     cdef uint8_t *seg
     cdef uint32_t *ev            # the prime of the latest progression hit at each offset
     cdef uint8_t *kpat           # small-prime pattern, KPERIOD + S bytes
+    cdef uint8_t *kpois          # its K_POISON bits alone, one bit per residue (128 KB)
     cdef uint64_t kprod[64]      # product of the small primes in a mask
     cdef uint64_t s_kill         # s * (2^(s-1) - 1) < lo for every s <= s_kill
     # primes below the array limit: stride, progression stride, next offsets
@@ -409,7 +361,7 @@ cdef class _Sweep:
     cdef uint64_t ncache, cache_cap
     cdef uint16_t *spf
     # buckets of multiples, and the progression hits of bucket primes in this pass
-    cdef Block **heads
+    cdef Entry **heads           # per segment of the pass: its bucket's write position
     cdef uint64_t nheads
     cdef Block *free_blocks
     cdef uint64_t nblocks, peak_blocks
@@ -417,9 +369,15 @@ cdef class _Sweep:
     cdef uint64_t nprog, prog_cap, prog_pos
     cdef uint32_t *pend_j
     cdef uint32_t *pend_p
+    cdef uint8_t *chk            # results of the batched order checks
+    cdef uint8_t *cstate         # per candidate: what test_candidates does with it
+    cdef uint64_t *cf_e          # batched cofactor refutations: exponents, moduli, results
+    cdef uint64_t *cf_m
+    cdef uint8_t *cf_one
     cdef uint32_t *cand
     # results
     cdef uint64_t prime_count
+    cdef Blocks blocks           # per-block prime counts (blocks.n == 0: not wanted)
     cdef Found *found
     cdef uint64_t nfound, found_cap
     cdef uint64_t n_checks, n_candidates, n_mr
@@ -429,6 +387,7 @@ cdef class _Sweep:
         self.seg = NULL
         self.ev = NULL
         self.kpat = NULL
+        self.kpois = NULL
         self.ap = NULL
         self.apm = NULL
         self.am_off = NULL
@@ -440,14 +399,23 @@ cdef class _Sweep:
         self.prog = NULL
         self.pend_j = NULL
         self.pend_p = NULL
+        self.chk = NULL
+        self.cstate = NULL
+        self.cf_e = NULL
+        self.cf_m = NULL
+        self.cf_one = NULL
         self.cand = NULL
         self.found = NULL
+        self.blocks.count = NULL
+        self.blocks.n = 0
 
     def __dealloc__(self):
         cdef Block *b
+        free(self.blocks.count)
         free(self.seg)
         free(self.ev)
         free(self.kpat)
+        free(self.kpois)
         free(self.ap)
         free(self.apm)
         free(self.am_off)
@@ -459,14 +427,20 @@ cdef class _Sweep:
         while self.free_blocks != NULL:
             b = self.free_blocks
             self.free_blocks = b.next
-            free(b)
+            nw_block_release(b)
         free(self.prog)
         free(self.pend_j)
         free(self.pend_p)
+        free(self.chk)
+        free(self.cstate)
+        free(self.cf_e)
+        free(self.cf_m)
+        free(self.cf_one)
         free(self.cand)
         free(self.found)
 
-    def __init__(self, uint64_t lo, uint64_t last, uint32_t seg_bytes, uint64_t ord_limit):
+    def __init__(self, uint64_t lo, uint64_t last, uint32_t seg_bytes, uint64_t ord_limit,
+                 uint64_t array_limit):
         self.lo = lo
         self.last = last
         self.nidx = ((last - lo) >> 1) + 1
@@ -474,16 +448,24 @@ cdef class _Sweep:
         self.log2S = 0
         while (1u << self.log2S) < seg_bytes:
             self.log2S += 1
-        self.array_limit = seg_bytes if seg_bytes > 64 else 64
+        self.array_limit = array_limit if array_limit > 64 else 64
         self.ord_limit = ord_limit
         self.seg = <uint8_t *>malloc(seg_bytes)
         self.ev = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
         self.pend_j = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
         self.pend_p = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
+        self.chk = <uint8_t *>malloc(seg_bytes)
+        self.cstate = <uint8_t *>malloc(seg_bytes)
+        self.cf_e = <uint64_t *>malloc(seg_bytes * sizeof(uint64_t))
+        self.cf_m = <uint64_t *>malloc(seg_bytes * sizeof(uint64_t))
+        self.cf_one = <uint8_t *>malloc(seg_bytes)
         self.cand = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
         self.kpat = <uint8_t *>malloc(KPERIOD + seg_bytes)
+        self.kpois = <uint8_t *>calloc((KPERIOD + 7) // 8, 1)
         if (self.seg == NULL or self.ev == NULL or self.pend_j == NULL or self.pend_p == NULL
-                or self.cand == NULL or self.kpat == NULL):
+                or self.cand == NULL or self.kpat == NULL or self.kpois == NULL or self.chk == NULL
+                or self.cstate == NULL or self.cf_e == NULL or self.cf_m == NULL
+                or self.cf_one == NULL):
             raise MemoryError()
         self._build_small_pattern()
 
@@ -515,6 +497,17 @@ cdef class _Sweep:
             self.kprod[m] = s
             # n = s * q with q > 2^(s-1) - 1 for every n in the sweep
             kill[m] = m != 0 and s < 64 and s * ((1 << (s - 1)) - 1) < self.lo
+        # The pattern depends only on the segment size and which products are too small;
+        # build it once per process for each (small audits sweep many short ranges).
+        key = (self.S, bytes([kill[m] for m in range(64)]))
+        cached = _PATTERN_CACHE.get(key)
+        cdef const uint8_t[::1] cached_pat
+        cdef const uint8_t[::1] cached_pois
+        if cached is not None:
+            cached_pat, cached_pois = cached
+            memcpy(self.kpat, &cached_pat[0], total)
+            memcpy(self.kpois, &cached_pois[0], (KPERIOD + 7) // 8)
+            return
         with nogil:
             for t in range(total):
                 mask = 0
@@ -533,51 +526,66 @@ cdef class _Sweep:
                         g[i] -= mod_pm[i]
                 if poison:
                     self.kpat[t] = K_POISON
+                    if t < KPERIOD:
+                        self.kpois[t >> 3] |= <uint8_t>(1 << (t & 7))
                 elif kill[mask]:
                     self.kpat[t] = mask | K_KILL
                 else:
                     self.kpat[t] = mask
+        _PATTERN_CACHE[key] = (bytes(<uint8_t[:total]>self.kpat), bytes(<uint8_t[:(KPERIOD + 7) // 8]>self.kpois))
 
     # ------------------------------------------------------------ buckets
 
     cdef inline int push(self, uint64_t gidx, uint32_t stride, uint32_t flags) noexcept nogil:
         cdef uint64_t s = gidx >> self.log2S
-        cdef Block *b = self.heads[s]
-        if b == NULL or b.n == BLOCK_N:
+        cdef Entry *t = self.heads[s]
+        cdef Block *b
+        if nw_tail_full(t):
             if self.free_blocks != NULL:
                 b = self.free_blocks
                 self.free_blocks = b.next
             else:
-                b = <Block *>malloc(sizeof(Block))
+                b = nw_block_alloc()
                 if b == NULL:
                     self.failed = 1
                     return -1
                 self.nblocks += 1
                 if self.nblocks > self.peak_blocks:
                     self.peak_blocks = self.nblocks
-            b.n = 0
-            b.next = self.heads[s]
-            self.heads[s] = b
-        b.e[b.n].stride = stride
-        b.e[b.n].info = <uint32_t>(gidx & (self.S - 1)) | flags
-        b.n += 1
+            b.next = nw_block_of(t) if t != NULL else NULL
+            t = b.e
+        t.stride = stride
+        t.info = <uint32_t>(gidx & (self.S - 1)) | flags
+        self.heads[s] = t + 1
         return 0
+
+    cdef inline Block *take_bucket(self, uint64_t s, uint64_t *count) noexcept nogil:
+        """Empties bucket s: returns its newest block (NULL if none), which holds count
+        entries; every older block of the chain is full (NW_BLOCK_N entries)."""
+        cdef Entry *t = self.heads[s]
+        cdef Block *b
+        self.heads[s] = NULL
+        if t == NULL:
+            count[0] = 0
+            return NULL
+        b = nw_block_of(t)
+        count[0] = t - b.e
+        return b
 
     cdef void free_heads(self) noexcept nogil:
         """Returns the blocks of every bucket of the pass to the free list."""
         cdef Block *b
         cdef Block *nb
-        cdef uint64_t s = 0
+        cdef uint64_t s = 0, count
         if self.heads == NULL:
             return
         while s < self.nheads:
-            b = self.heads[s]
+            b = self.take_bucket(s, &count)
             while b != NULL:
                 nb = b.next
                 b.next = self.free_blocks
                 self.free_blocks = b
                 b = nb
-            self.heads[s] = NULL
             s += 1
 
     cdef int add_prog(self, uint64_t idx, uint64_t p) noexcept nogil:
@@ -608,7 +616,7 @@ cdef class _Sweep:
             return -1
         if limit <= FIRST_ARRAY_PRIME:
             return 0
-        if gen_init(&g, FIRST_ARRAY_PRIME, limit - 1, 1 << 16) != 0:
+        if gen_init(&g, FIRST_ARRAY_PRIME, limit - 1) != 0:
             gen_free(&g)
             return -1
         while True:
@@ -634,14 +642,24 @@ cdef class _Sweep:
         gen_free(&g)
         return 0
 
-    cdef inline uint64_t first_multiple(self, uint64_t p, uint64_t n0) noexcept nogil:
-        """Index (from odd n0) of the first odd multiple of p that is >= max(p^2, n0)."""
-        cdef uint64_t s = p * p, r
+    cdef inline uint64_t first_multiple(self, uint64_t p, uint64_t n0, double n0d) noexcept nogil:
+        """Index (from odd n0, n0d = n0 as a double) of the first odd multiple of p that is
+        >= max(p^2, n0). Written without unpredictable branches: called for every
+        sieving prime in every pass."""
+        cdef uint64_t s = p * p, r, q
         if s >= n0:
             return (s - n0) >> 1
-        r = (p - n0 % p) % p
-        if r & 1:
-            r += p
+        if p > 65535:
+            # n0 mod p from a floating-point quotient (< 2^49), exact up to one step
+            # either way for p >= 2^16 (n0 < 2^64 is rounded by at most 2^11)
+            q = <uint64_t><int64_t>(n0d / <double><int64_t>p)
+            r = n0 - q * p
+            r += p & (0 - <uint64_t>(<int64_t>r < 0))
+            r -= p & (0 - <uint64_t>(r >= p))
+        else:
+            r = n0 % p
+        r = (p - r) & (0 - <uint64_t>(r != 0))   # distance to the next multiple
+        r += p & (0 - (r & 1))                   # ... that is odd
         return r >> 1
 
     cdef inline uint64_t first_progression(self, uint64_t p, uint64_t half_pm, uint64_t n0,
@@ -661,9 +679,12 @@ cdef class _Sweep:
 
     cdef int start_pass(self, uint64_t pidx0, uint64_t plen) noexcept nogil:
         """First hits of every sieving prime in the pass: array offsets, buckets, and the
-        list of progression hits of bucket primes (sorted by index)."""
+        list of progression hits of bucket primes (sorted by index). A prime whose only
+        hit in the pass falls on a number a small prime rules out is left out."""
         cdef uint64_t n0 = self.lo + 2 * pidx0
         cdef uint64_t nlast = n0 + 2 * (plen - 1)
+        cdef uint64_t t0 = ((n0 - 1) >> 1) % KPERIOD, t   # n0 in the small-prime pattern
+        cdef double n0d = <double>n0
         cdef uint64_t sp_max = nw_isqrt(nlast), idx, k, p, L, M, half_pm
         cdef uint32_t cnt, i
         cdef int a
@@ -674,19 +695,19 @@ cdef class _Sweep:
                 self.am_off[a] = U64_MAX
                 self.ag_off[a] = U64_MAX
                 continue
-            self.am_off[a] = self.first_multiple(p, n0)
+            self.am_off[a] = self.first_multiple(p, n0, n0d)
             self.ag_off[a] = self.first_progression(p, self.apm[a], n0, nlast)
         self.free_heads()
         free(self.heads)
         self.nheads = (plen + self.S - 1) >> self.log2S
-        self.heads = <Block **>calloc(self.nheads, sizeof(Block *))
+        self.heads = <Entry **>calloc(self.nheads, sizeof(Entry *))
         if self.heads == NULL:
             return -1
         self.nprog = 0
         self.prog_pos = 0
         if self.array_limit > sp_max:
             return 0
-        if gen_init(&g, self.array_limit, sp_max, 1 << 16) != 0:
+        if gen_init(&g, self.array_limit, sp_max) != 0:
             gen_free(&g)
             return -1
         k = 0
@@ -712,9 +733,12 @@ cdef class _Sweep:
                         self.ord_cache[k] = <uint32_t>L
                         self.ncache += 1
                     k += 1
-                idx = self.first_multiple(p, n0)
+                idx = self.first_multiple(p, n0, n0d)
                 if idx < plen:
-                    if self.push(idx, <uint32_t>p, 0 if L else FLAG_CHECK) != 0:
+                    t = (t0 + idx) % KPERIOD
+                    if idx + p >= plen and (self.kpois[t >> 3] >> (t & 7)) & 1:
+                        pass  # its one hit in the pass is on n that a small prime rules out
+                    elif self.push(idx, <uint32_t>p, 0 if L else FLAG_CHECK) != 0:
                         gen_free(&g)
                         return -1
                     if L:
@@ -736,12 +760,12 @@ cdef class _Sweep:
         cdef uint64_t base = s << self.log2S
         cdef uint64_t length = plen - base
         cdef uint64_t n_lo = self.lo + 2 * (pidx0 + base)
-        cdef uint64_t j, gnext, stride, stride4, end, npend = 0, ncand
+        cdef uint64_t j, gnext, stride, stride4, end, npend = 0, ncand, nent, ie
         cdef uint8_t *seg = self.seg
         cdef uint32_t *ev = self.ev
         cdef const uint8_t *kp
         cdef uint32_t info, p
-        cdef int a, k
+        cdef int a
         cdef Block *b
         cdef Block *nb
         if length > self.S:
@@ -775,25 +799,29 @@ cdef class _Sweep:
                     j += stride
             self.ag_off[a] = j - self.S if j >= self.S else 0
         # 2. bucket primes: multiples
-        b = self.heads[s]
-        self.heads[s] = NULL
+        b = self.take_bucket(s, &nent)
         while b != NULL:
-            for k in range(b.n):
-                info = b.e[k].info
-                stride = b.e[k].stride
+            for ie in range(nent):
+                info = b.e[ie].info
+                stride = b.e[ie].stride
                 j = info & OFF_MASK
+                # a prime below the segment length may hit this segment again
                 if info & FLAG_CHECK:
-                    if npend == self.S:
-                        # early flush: a check may then see fewer marks than it could,
-                        # which only costs a needless check, never a wrong byte
-                        self.flush_checks(n_lo, npend, kp)
-                        npend = 0
-                    self.pend_j[npend] = <uint32_t>j
-                    self.pend_p[npend] = <uint32_t>stride
-                    npend += 1
+                    while j < length:
+                        if npend == self.S:
+                            # early flush: a check may then see fewer marks than it could,
+                            # which only costs a needless check, never a wrong byte
+                            self.flush_checks(n_lo, npend, kp)
+                            npend = 0
+                        self.pend_j[npend] = <uint32_t>j
+                        self.pend_p[npend] = <uint32_t>stride
+                        npend += 1
+                        j += stride
                 else:
-                    seg[j] += 1
-                gnext = base + j + stride
+                    while j < length:
+                        seg[j] += 1
+                        j += stride
+                gnext = base + j
                 if gnext < plen:
                     if self.push(gnext, <uint32_t>stride, info & FLAG_CHECK) != 0:
                         return -1
@@ -801,6 +829,7 @@ cdef class _Sweep:
             b.next = self.free_blocks
             self.free_blocks = b
             b = nb
+            nent = NW_BLOCK_N
         # 3. progressions of bucket primes
         end = base + length
         while self.prog_pos < self.nprog and self.prog[self.prog_pos].idx < end:
@@ -811,34 +840,62 @@ cdef class _Sweep:
         # 4. hits of primes whose order is not tabulated, once the rest is known
         self.flush_checks(n_lo, npend, kp)
         # 5. count primes, collect candidates
-        ncand = self.scan(length, kp)
+        ncand = self.scan(n_lo, length, kp)
         if n_lo <= 17:
             self.fix_small_primes(n_lo, length, kp)
         return self.test_candidates(n_lo, ncand, kp)
 
     cdef void flush_checks(self, uint64_t n_lo, uint64_t npend, const uint8_t *kp) noexcept nogil:
-        cdef uint64_t i, j, n
-        cdef uint32_t p
-        cdef uint8_t v
+        """Applies the pending hits of primes whose order is not tabulated: each hit on a
+        number not yet ruled out is checked (in a batch), the others are dropped."""
+        cdef uint64_t i, j, nkeep = 0
         for i in range(npend):
             j = self.pend_j[i]
-            v = self.seg[j]
-            if (v & 15) or (kp[j] & K_POISON):
+            if (self.seg[j] & 15) or (kp[j] & K_POISON):
                 continue  # already ruled out; it is composite whatever p says
-            p = self.pend_p[i]
-            n = n_lo + 2 * j
-            self.n_checks += 1
-            if nw_pow2_is_one32((n - 1) % (p - 1), p):
-                self.seg[j] = v + 16
-                self.ev[j] = p
+            self.pend_j[nkeep] = <uint32_t>j
+            self.pend_p[nkeep] = self.pend_p[i]
+            nkeep += 1
+        self.n_checks += nkeep
+        nw_order_checks(n_lo, self.pend_j, self.pend_p, nkeep, self.chk)
+        for i in range(nkeep):
+            j = self.pend_j[i]
+            if self.chk[i]:
+                self.seg[j] += 16
+                self.ev[j] = self.pend_p[i]
             else:
-                self.seg[j] = v + 1
+                self.seg[j] += 1
 
-    cdef uint64_t scan(self, uint64_t length, const uint8_t *kp) noexcept nogil:
-        """Adds the primes of the segment to the count; returns the candidates in cand."""
-        cdef uint64_t ncand = 0
-        self.prime_count += nw_scan(self.seg, kp, length, self.cand, &ncand)
+    cdef uint64_t scan(self, uint64_t n_lo, uint64_t length, const uint8_t *kp) noexcept nogil:
+        """Adds the primes of the segment to the count (and to the count of each block
+        it overlaps); returns the candidates in cand."""
+        cdef uint64_t ncand = 0, nc, j0 = 0, piece, c, i, bi
+        if self.blocks.n == 0:
+            self.prime_count += nw_scan(self.seg, kp, length, self.cand, &ncand)
+            return ncand
+        while j0 < length:
+            bi = blocks_index(&self.blocks, n_lo + 2 * j0)
+            piece = blocks_odd_left(&self.blocks, n_lo + 2 * j0, bi)
+            if piece > length - j0:
+                piece = length - j0
+            nc = 0
+            c = nw_scan(self.seg + j0, kp + j0, piece, self.cand + ncand, &nc)
+            for i in range(ncand, ncand + nc):
+                self.cand[i] += <uint32_t>j0
+            ncand += nc
+            self.prime_count += c
+            self.blocks.count[bi] += c
+            j0 += piece
         return ncand
+
+    def set_blocks(self, a, block, nblocks):
+        """Counts the primes of each block [a + i*block, a + (i+1)*block) as well."""
+        blocks_init(&self.blocks, a, block, nblocks)
+
+    cdef inline void add_prime(self, uint64_t n) noexcept nogil:
+        self.prime_count += 1
+        if self.blocks.n:
+            self.blocks.count[blocks_index(&self.blocks, n)] += 1
 
     cdef void fix_small_primes(self, uint64_t n_lo, uint64_t length, const uint8_t *kp) noexcept nogil:
         """The small primes themselves match their own pattern; count those the scan
@@ -850,17 +907,21 @@ cdef class _Sweep:
             if q >= n_lo and q < n_lo + 2 * length:
                 j = (q - n_lo) >> 1
                 if self.seg[j] == 0 and (kp[j] & K_KILL):
-                    self.prime_count += 1
+                    self.add_prime(q)
 
     cdef int test_candidates(self, uint64_t n_lo, uint64_t ncand, const uint8_t *kp) noexcept nogil:
-        cdef uint64_t i, j, n, s, m, p
+        """Refutes what it can of the candidates, then runs Miller-Rabin on the rest, in
+        ascending order. Cofactor refutations are batched (see cofactor.h)."""
+        cdef uint64_t i, j, n, s, m, p, nbatch = 0
         cdef uint8_t v, k
+        cdef uint8_t *todo = self.cstate   # per candidate: 0 drop, 1 Miller-Rabin, 2 batch
         for i in range(ncand):
             j = self.cand[i]
             v = self.seg[j]
             k = kp[j]
             n = n_lo + 2 * j
             self.n_candidates += 1
+            todo[i] = 0
             s = self.kprod[k & K_MASK]
             if v == 0:
                 pass  # n = s * m, m prime or 1 (or n has a square factor)
@@ -878,10 +939,29 @@ cdef class _Sweep:
                 m = n // s
                 if m == 1:
                     if n <= 17:
-                        self.prime_count += 1  # one of the pattern primes itself
+                        self.add_prime(n)  # one of the pattern primes itself
                         continue
-                elif cofactor_refutes(s, m):
+                elif s - 1 < 64 and ((<uint64_t>1 << (s - 1)) - 1) < m:
+                    continue  # the prime m cannot divide 2^(s-1) - 1
+                else:
+                    # m is prime or shares a non-Wieferich prime with s: n is refuted
+                    # unless 2^(s-1) = 1 (mod m), as the prime m needs ord_m(2) | s - 1
+                    self.cf_e[nbatch] = s - 1
+                    self.cf_m[nbatch] = m
+                    nbatch += 1
+                    todo[i] = 2
                     continue
+            todo[i] = 1
+        nw_pow2_is_one_batch(self.cf_e, self.cf_m, nbatch, self.cf_one)
+        nbatch = 0
+        for i in range(ncand):
+            if todo[i] == 0:
+                continue
+            if todo[i] == 2:
+                nbatch += 1
+                if not self.cf_one[nbatch - 1]:
+                    continue
+            n = n_lo + 2 * <uint64_t>self.cand[i]
             self.n_mr += 1
             if nw_sprp2(n):
                 if self.add_found(n) != 0:
@@ -941,23 +1021,12 @@ cdef class _Sweep:
             "array_primes": self.na,
             "cached_orders": self.ncache,
         }
-        return self.prime_count, found, stats
-
-
-cdef inline bint cofactor_refutes(uint64_t s, uint64_t m) noexcept nogil:
-    """For n = s * m where m is prime or shares a non-Wieferich prime with s: whether n
-    cannot be a base-2 strong pseudoprime, because the prime m would need ord_m(2) | s - 1."""
-    cdef uint64_t minv, one
-    if s - 1 < 64 and ((<uint64_t>1 << (s - 1)) - 1) < m:
-        return True
-    minv = nw_inv64(m)
-    one = nw_mont_one(m)
-    return nw_mont_pow2(s - 1, m, minv, one) != one
+        counts = [self.blocks.count[i] for i in range(self.blocks.n)]
+        return self.prime_count, found, stats, counts
 
 
 # Tables shared by every sweep, built once under the GIL (sweeps run without it).
-_init_base_primes()
-if _init_gen_pattern(GEN_BLOCK) != 0:
+if nw_pgen_setup() != 0:
     raise MemoryError()
 
 
@@ -978,7 +1047,7 @@ _init_direct()
 
 
 cdef int _direct(uint64_t lo, uint64_t last, uint64_t *count, Found **found,
-                 uint64_t *nfound) noexcept nogil:
+                 uint64_t *nfound, Blocks *blocks) noexcept nogil:
     """Tests each odd n in [lo, last] on its own (for short ranges)."""
     cdef uint64_t n = lo, cap = 0
     cdef int k, out
@@ -992,6 +1061,8 @@ cdef int _direct(uint64_t lo, uint64_t last, uint64_t *count, Found **found,
         if not out and nw_sprp2(n):
             if nw_is_prime(n):
                 count[0] += 1
+                if blocks.n:
+                    blocks.count[blocks_index(blocks, n)] += 1
             else:
                 if nfound[0] == cap:
                     cap = 2 * cap + 16
@@ -1007,18 +1078,27 @@ cdef int _direct(uint64_t lo, uint64_t last, uint64_t *count, Found **found,
     return 0
 
 
-def _sweep_direct(uint64_t lo, uint64_t last):
+def _sweep_direct(uint64_t lo, uint64_t last, blocks=None):
+    """(count, pseudoprimes, per-block counts or []) of the odd n in [lo, last];
+    blocks = (a, block length, number of blocks) or None."""
     cdef uint64_t count = 0, nfound = 0
     cdef Found *found = NULL
+    cdef Blocks B
     cdef int rc
-    with nogil:
-        rc = _direct(lo, last, &count, &found, &nfound)
+    B.n = 0
+    B.count = NULL
+    if blocks is not None:
+        blocks_init(&B, blocks[0], blocks[1], blocks[2])
     try:
+        with nogil:
+            rc = _direct(lo, last, &count, &found, &nfound, &B)
         if rc != 0:
             raise MemoryError("bpsw sweep: out of memory")
-        return count, [(found[i].n, bool(found[i].lucas)) for i in range(nfound)]
+        return (count, [(found[i].n, bool(found[i].lucas)) for i in range(nfound)],
+                [B.count[i] for i in range(B.n)])
     finally:
         free(found)
+        free(B.count)
 
 
 # ---------------------------------------------------------------- public API
@@ -1048,57 +1128,115 @@ def _estimate_pi(double x):
     return x / (math.log(x) - 1.0)
 
 
-def _pass_length(uint64_t nidx, uint64_t sp_max, uint32_t seg_bytes, uint64_t max_entries):
-    """Longest pass (in odd numbers, a multiple of the segment) whose bucket entries
-    are expected to fit max_entries."""
+def _pass_length(nidx, sp_max, seg_bytes, max_entries):
+    """Longest pass (in odd numbers, a multiple of the segment, at most 2**31) whose bucket
+    entries are expected to fit max_entries, counting the partly filled block of each
+    bucket in use."""
     import math
-    plen = seg_bytes
-    limit = min(nidx, 1 << 31)
-    while plen < limit:
-        nxt = plen * 2
-        # primes with a hit every pass-length or more often, plus expected hits of the rest
-        x = float(min(nxt, sp_max))
+    log_sp = math.log(max(sp_max, 3))
+
+    def entries(plen):
+        # every prime below the pass length has one pending hit; a larger prime p one
+        # with probability plen / p, kept unless a small prime rules the number out
+        x = float(min(plen, sp_max))
         est = _estimate_pi(x)
-        if sp_max > nxt:
-            est += nxt * math.log(math.log(sp_max) / math.log(nxt))
-        if est > max_entries:
-            break
-        plen = nxt
-    return plen
+        if sp_max > plen:
+            est += plen * math.log(log_sp / math.log(plen)) * (1.0 - _POISONED)
+        # a prime's next hit is at most sp_max odd numbers ahead: the buckets holding
+        # entries at any moment span at most that many segments
+        return est + (min(plen, sp_max) // seg_bytes + 2) * BLOCK_N
+
+    lo, hi = 1, max(1, min(-(-nidx // seg_bytes), (1 << 31) // seg_bytes))
+    while lo < hi:  # the largest number of segments that fits (at least one)
+        mid = (lo + hi + 1) // 2
+        if entries(mid * seg_bytes) <= max_entries:
+            lo = mid
+        else:
+            hi = mid - 1
+    # spread the range evenly over the passes it needs
+    passes = -(-nidx // (lo * seg_bytes))
+    return -(-nidx // (passes * seg_bytes)) * seg_bytes
+
+
+def _check_block(block):
+    if not isinstance(block, int) or isinstance(block, bool):
+        raise TypeError(f"block length must be an integer, got {type(block).__name__}")
+    if block < 1:
+        raise ValueError(f"block length must be >= 1, got {block}")
+
+
+def _block_layout(a, b, block):
+    """(block length as the kernel stores it, number of blocks) of [a, b)."""
+    nblocks = -(-(b - a) // block)
+    if nblocks > MAX_BLOCKS:
+        raise ValueError(f"block length {block} cuts [a, b) into {nblocks} blocks; at most "
+                         f"{MAX_BLOCKS} are allowed")
+    # a block at least as long as the range is the whole range; keep the length in 64 bits
+    return min(block, U64_MAX), nblocks
 
 
 def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
-                ord_limit=DEFAULT_ORDER_LIMIT, max_entries=DEFAULT_MAX_ENTRIES, pass_len=None):
+                ord_limit=DEFAULT_ORDER_LIMIT, max_entries=DEFAULT_MAX_ENTRIES, pass_len=None,
+                array_limit=None, block=None):
     """sweep() with its tuning knobs exposed (for tests and benchmarks); returns
-    (prime count, pseudoprimes, statistics)."""
+    (prime count, pseudoprimes, statistics). With block, statistics["block_counts"] holds
+    the prime count of each block [a + i*block, min(a + (i+1)*block, b)), counted in the
+    same pass."""
     _check_range(a, b)
+    if block is not None:
+        _check_block(block)
     if seg_bytes < 16 or seg_bytes > (1 << 24) or seg_bytes & (seg_bytes - 1):
         raise ValueError("seg_bytes must be a power of two between 16 and 2**24")
-    count = 1 if a <= 2 < b else 0
+    blocks = None
+    counts = []
+    if block is not None:
+        size, nblocks = _block_layout(a, b, block)
+        counts = [0] * nblocks
+        blocks = (a, size, nblocks) if nblocks else None
+    count = 0
+    if a <= 2 < b:
+        count = 1
+        if blocks is not None:
+            counts[min((2 - a) // block, nblocks - 1)] += 1
     lo = max(a, 3) | 1
     last = b - 1
     if last % 2 == 0:
         last -= 1
     if lo > last:
-        return count, [], {"method": "empty"}
-    nidx = (last - lo) // 2 + 1
-    sp_max = _isqrt(last)
-    if method == "auto":
-        # sieving costs ~10 ns per sieving prime per pass; testing ~150 ns per number
-        method = "direct" if nidx * 15 < _estimate_pi(sp_max) or nidx < 64 else "sieve"
-    if method == "direct":
-        c, found = _sweep_direct(lo, last)
-        return count + c, found, {"method": "direct"}
-    if method != "sieve":
-        raise ValueError(f"unknown method {method!r}")
-    if pass_len is None:
-        pass_len = _pass_length(nidx, sp_max, seg_bytes, max_entries)
-    elif pass_len % seg_bytes or pass_len <= 0 or pass_len > (1 << 31):
-        raise ValueError("pass_len must be a positive multiple of seg_bytes, at most 2**31")
-    sw = _Sweep(lo, last, seg_bytes, ord_limit)
-    c, found, stats = sw.execute(pass_len)
-    stats["method"] = "sieve"
-    return count + c, found, stats
+        stats = {"method": "empty"}
+    else:
+        nidx = (last - lo) // 2 + 1
+        sp_max = _isqrt(last)
+        if method == "auto":
+            # sieving costs ~10 ns per sieving prime per pass; testing ~150 ns per number
+            method = "direct" if nidx * 15 < _estimate_pi(sp_max) or nidx < 64 else "sieve"
+        if method == "direct":
+            c, found, part = _sweep_direct(lo, last, blocks)
+            stats = {"method": "direct"}
+        elif method == "sieve":
+            if pass_len is None:
+                pass_len = _pass_length(nidx, sp_max, seg_bytes, max_entries)
+            elif pass_len % seg_bytes or pass_len <= 0 or pass_len > (1 << 31):
+                raise ValueError("pass_len must be a positive multiple of seg_bytes, at most 2**31")
+            if array_limit is None:
+                array_limit = max(64, seg_bytes // DEFAULT_ARRAY_DIVISOR)
+            elif not 1 <= array_limit <= (1 << 24):
+                raise ValueError("array_limit must be between 1 and 2**24")
+            sw = _Sweep(lo, last, seg_bytes, ord_limit, array_limit)
+            if blocks is not None:
+                sw.set_blocks(*blocks)
+            c, found, stats, part = sw.execute(pass_len)
+            stats["method"] = "sieve"
+        else:
+            raise ValueError(f"unknown method {method!r}")
+        count += c
+        for i, k in enumerate(part):
+            counts[i] += k
+    if block is not None:
+        if sum(counts) != count:  # cheap internal consistency check
+            raise RuntimeError("bpsw sweep: block counts do not add up to the prime count")
+        stats["block_counts"] = counts
+    return count, ([] if lo > last else found), stats
 
 
 def _isqrt(n):
@@ -1113,6 +1251,20 @@ def sweep(a, b):
     [(n, passes_strong_lucas) for every base-2 strong pseudoprime n in [a, b), ascending])."""
     count, found, _ = _sweep_impl(a, b)
     return count, found
+
+
+def sweep_blocks(a, b, block):
+    """sweep_blocks(a: int, b: int, block: int) -> tuple[list[int], list[tuple[int, bool]]]
+
+    The sweep of [a, b) with its prime count split by blocks: returns ([c_0, c_1, ...],
+    pseudoprimes), c_i the number of primes in [a + i*block, min(a + (i+1)*block, b)) for
+    i = 0 .. ceil((b - a) / block) - 1, and the pseudoprimes exactly as sweep(a, b) lists
+    them; sum(c_i) == sweep(a, b)[0]. One pass over the range, about the cost of sweep().
+    block >= 1 and at most MAX_BLOCKS blocks; the range checks are those of sweep()."""
+    _check_range(a, b)
+    _check_block(block)
+    _, found, stats = _sweep_impl(a, b, block=block)
+    return stats["block_counts"], found
 
 
 def is_sprp2(n):

@@ -2,11 +2,18 @@
 
 The bytes are ASCII with '\\n' line ends, and nothing in them depends on the machine:
 
-    newral-bpsw-sweep/1
+    newral-bpsw-sweep/2
     range <a> <b>
     primes <count>
+    counts <c_0> <c_1> ...  the primes in each audit block (see block_layout); "counts"
+                          alone for an empty range
     spsp <n> <0|1>        one line per base-2 strong pseudoprime, ascending n;
                           1 = it also passes the strong Lucas test (a BPSW pseudoprime)
+
+The audit blocks cut [a, b) into at most AUDIT_BLOCKS equal pieces (the last may be
+shorter). Their prime counts are a cheap proof of work: a validator recomputes a few
+blocks chosen after the result arrives, so a node that skipped part of the range
+cannot know which part will be checked.
 
 Integers are decimal without leading zeros; the last line ends with '\\n'. decode() is
 strict: it accepts exactly the bytes encode() would produce and nothing else.
@@ -19,7 +26,8 @@ from dataclasses import dataclass
 
 from cyext import canonical
 
-FORMAT = "newral-bpsw-sweep/1"
+FORMAT = "newral-bpsw-sweep/2"
+AUDIT_BLOCKS = 256
 TWO_64 = 1 << 64
 DEFAULT_MAX_SIZE = 1 << 20
 
@@ -37,11 +45,30 @@ class SweepOutput:
     b: int
     prime_count: int
     pseudoprimes: tuple[tuple[int, bool], ...]
+    block_counts: tuple[int, ...]  # primes per audit block, in order
+
+    @property
+    def blocks(self) -> list[tuple[int, int]]:
+        """The audit blocks [lo, hi) of the range, in order."""
+        return block_bounds(self.a, self.b)
 
     @property
     def bpsw_claims(self) -> tuple[int, ...]:
         """Pseudoprimes that also pass the strong Lucas test: a discovery or a fault."""
         return tuple(n for n, lucas in self.pseudoprimes if lucas)
+
+
+def block_layout(a: int, b: int) -> tuple[int, int]:
+    """(block length, number of blocks) of the audit blocks of [a, b)."""
+    if b <= a:
+        return 1, 0
+    length = -(-(b - a) // AUDIT_BLOCKS)
+    return length, -(-(b - a) // length)
+
+
+def block_bounds(a: int, b: int) -> list[tuple[int, int]]:
+    length, count = block_layout(a, b)
+    return [(a + i * length, min(b, a + (i + 1) * length)) for i in range(count)]
 
 
 def _check(out: SweepOutput) -> None:
@@ -54,6 +81,16 @@ def _check(out: SweepOutput) -> None:
         raise FormatError(f"range [{out.a}, {out.b}) is not within 0 <= a <= b <= 2**64")
     if not 0 <= out.prime_count <= out.b - out.a:
         raise FormatError(f"prime count {out.prime_count} is impossible for [{out.a}, {out.b})")
+    if not isinstance(out.block_counts, tuple) or any(type(c) is not int for c in out.block_counts):
+        raise FormatError("block_counts must be a tuple of ints")
+    bounds = block_bounds(out.a, out.b)
+    if len(out.block_counts) != len(bounds):
+        raise FormatError(f"[{out.a}, {out.b}) has {len(bounds)} audit blocks, got {len(out.block_counts)} counts")
+    for (lo, hi), c in zip(bounds, out.block_counts, strict=True):
+        if not 0 <= c <= hi - lo:
+            raise FormatError(f"prime count {c} is impossible for the block [{lo}, {hi})")
+    if sum(out.block_counts) != out.prime_count:
+        raise FormatError(f"the block counts add up to {sum(out.block_counts)}, not to {out.prime_count} primes")
     if not isinstance(out.pseudoprimes, tuple):
         raise FormatError("pseudoprimes must be a tuple of (n, bool) pairs")
     previous = -1
@@ -75,7 +112,8 @@ def _check(out: SweepOutput) -> None:
 def encode(out: SweepOutput) -> bytes:
     """The canonical bytes of a sweep result."""
     _check(out)
-    lines = [FORMAT, f"range {out.a} {out.b}", f"primes {out.prime_count}"]
+    lines = [FORMAT, f"range {out.a} {out.b}", f"primes {out.prime_count}",
+             " ".join(["counts", *map(str, out.block_counts)])]
     lines.extend(f"spsp {n} {int(lucas)}" for n, lucas in out.pseudoprimes)
     return ("\n".join(lines) + "\n").encode("ascii")
 
@@ -87,7 +125,7 @@ def _parse_int(token: str, what: str) -> int:
 def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
     """Parses canonical bytes; raises FormatError on anything encode() would not produce."""
     lines = canonical.text_lines(data, max_size, FormatError)
-    if len(lines) < 3 or lines[0] != FORMAT:
+    if len(lines) < 4 or lines[0] != FORMAT:
         raise FormatError(f"result does not start with the header {FORMAT!r}")
     range_parts = lines[1].split(" ")
     if len(range_parts) != 3 or range_parts[0] != "range":
@@ -95,8 +133,11 @@ def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
     count_parts = lines[2].split(" ")
     if len(count_parts) != 2 or count_parts[0] != "primes":
         raise FormatError(f"line 3 is not 'primes <count>': {lines[2][:80]!r}")
+    counts_parts = lines[3].split(" ")
+    if counts_parts[0] != "counts" or len(counts_parts) > AUDIT_BLOCKS + 1:
+        raise FormatError(f"line 4 is not 'counts <c_0> <c_1> ...': {lines[3][:80]!r}")
     pseudoprimes = []
-    for number, line in enumerate(lines[3:], start=4):
+    for number, line in enumerate(lines[4:], start=5):
         parts = line.split(" ")
         if len(parts) != 3 or parts[0] != "spsp" or parts[2] not in ("0", "1"):
             raise FormatError(f"line {number} is not 'spsp <n> <0|1>': {line[:80]!r}")
@@ -106,6 +147,7 @@ def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
         b=_parse_int(range_parts[2], "range end"),
         prime_count=_parse_int(count_parts[1], "prime count"),
         pseudoprimes=tuple(pseudoprimes),
+        block_counts=tuple(_parse_int(c, "block count") for c in counts_parts[1:]),
     )
     if encode(out) != data:  # also runs every range and ordering check
         raise FormatError("result is not in canonical form")
@@ -118,8 +160,10 @@ def digest(data: bytes) -> str:
 
 
 def run_sweep(a: int, b: int) -> SweepOutput:
-    """Sweeps [a, b) with the compiled kernel."""
+    """Sweeps [a, b) with the compiled kernel, counting the primes of each audit block."""
     from cyext import bpsw
 
-    count, found = bpsw.sweep(a, b)
-    return SweepOutput(a=a, b=b, prime_count=count, pseudoprimes=tuple(found))
+    length, _ = block_layout(a, b)
+    counts, found = bpsw.sweep_blocks(a, b, length)
+    return SweepOutput(a=a, b=b, prime_count=sum(counts), pseudoprimes=tuple(found),
+                       block_counts=tuple(counts))

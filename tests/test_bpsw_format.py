@@ -12,14 +12,41 @@ from cyext.bpsw_format import FormatError, SweepOutput
 TWO64 = 1 << 64
 
 
+def _primes_below(n):
+    sieve = bytearray([1]) * n
+    sieve[:2] = b"\0\0"[:n]
+    for p in range(2, int(n**0.5) + 1):
+        if sieve[p]:
+            sieve[p * p::p] = bytes(len(range(p * p, n, p)))
+    return sieve
+
+
+def _output(a, b, pseudoprimes):
+    """A correct output for a small range, counted by a plain sieve (not the kernel)."""
+    sieve = _primes_below(b)
+    counts = tuple(sum(sieve[lo:hi]) for lo, hi in fmt.block_bounds(a, b))
+    return SweepOutput(a=a, b=b, prime_count=sum(counts), pseudoprimes=pseudoprimes, block_counts=counts)
+
+
 @st.composite
 def outputs(draw):
     a = draw(st.integers(0, TWO64))
     b = draw(st.integers(a, min(TWO64, a + (1 << draw(st.integers(0, 64))))))
     odd = [n for n in draw(st.lists(st.integers(a, max(a, b - 1)), max_size=20)) if n % 2 and n >= 3 and n < b]
     found = tuple((n, draw(st.booleans())) for n in sorted(set(odd)))
-    count = draw(st.integers(0, b - a))
-    return SweepOutput(a=a, b=b, prime_count=count, pseudoprimes=found)
+    counts = tuple(draw(st.integers(0, hi - lo)) for lo, hi in fmt.block_bounds(a, b))
+    return SweepOutput(a=a, b=b, prime_count=sum(counts), pseudoprimes=found, block_counts=counts)
+
+
+@pytest.mark.parametrize("a, b", [(0, 0), (5, 6), (0, 255), (0, 256), (0, 257), (10, 10_000), (TWO64 - 1000, TWO64)])
+def test_block_layout_covers_the_range_once(a, b):
+    bounds = fmt.block_bounds(a, b)
+    assert len(bounds) <= fmt.AUDIT_BLOCKS
+    assert [lo for lo, _ in bounds[1:]] == [hi for _, hi in bounds[:-1]]
+    if a < b:
+        assert bounds[0][0] == a and bounds[-1][1] == b and all(lo < hi for lo, hi in bounds)
+    else:
+        assert bounds == []
 
 
 @settings(max_examples=300)
@@ -32,28 +59,34 @@ def test_round_trip(out):
 
 
 def test_exact_bytes_and_digest():
-    out = SweepOutput(a=0, b=10000, prime_count=1229,
-                      pseudoprimes=((2047, False), (3277, False), (12327121, True)))
     with pytest.raises(FormatError, match="outside"):
-        fmt.encode(out)
-    out = SweepOutput(a=0, b=10000, prime_count=1229, pseudoprimes=((2047, False), (3277, True)))
+        fmt.encode(_output(0, 10000, ((2047, False), (3277, False), (12327121, True))))
+    out = _output(2040, 2050, ((2047, True),))
     data = fmt.encode(out)
-    assert data == b"newral-bpsw-sweep/1\nrange 0 10000\nprimes 1229\nspsp 2047 0\nspsp 3277 1\n"
+    assert data == b"newral-bpsw-sweep/2\nrange 2040 2050\nprimes 0\ncounts 0 0 0 0 0 0 0 0 0 0\nspsp 2047 1\n"
     assert fmt.digest(data) == hashlib.sha256(data).hexdigest()
-    assert out.bpsw_claims == (3277,)
-    empty = SweepOutput(a=5, b=5, prime_count=0, pseudoprimes=())
-    assert fmt.encode(empty) == b"newral-bpsw-sweep/1\nrange 5 5\nprimes 0\n"
+    assert out.bpsw_claims == (2047,)
+    assert fmt.encode(_output(0, 10, ())) == b"newral-bpsw-sweep/2\nrange 0 10\nprimes 4\ncounts 0 0 1 1 0 1 0 1 0 0\n"
+    empty = SweepOutput(a=5, b=5, prime_count=0, pseudoprimes=(), block_counts=())
+    assert fmt.encode(empty) == b"newral-bpsw-sweep/2\nrange 5 5\nprimes 0\ncounts\n"
 
 
 def test_run_sweep_matches_known_values():
     out = fmt.run_sweep(0, 10000)
     assert out.prime_count == 1229
+    assert out == _output(0, 10000, out.pseudoprimes)  # every block count agrees with a plain sieve
     assert [n for n, _ in out.pseudoprimes] == [2047, 3277, 4033, 4681, 8321]
     assert out.bpsw_claims == ()
     assert fmt.decode(fmt.encode(out)) == out
 
 
-GOOD = b"newral-bpsw-sweep/1\nrange 0 10000\nprimes 1229\nspsp 2047 0\nspsp 3277 0\n"
+GOOD = fmt.encode(_output(0, 10000, ((2047, False), (3277, False))))
+COUNTS = GOOD.split(b"\n")[3]
+
+
+def _first_count(token):
+    """COUNTS with the first block's count replaced by token (it is 12 really)."""
+    return b" ".join([b"counts", token, *COUNTS.split(b" ")[2:]])
 
 
 @pytest.mark.parametrize(
@@ -62,7 +95,14 @@ GOOD = b"newral-bpsw-sweep/1\nrange 0 10000\nprimes 1229\nspsp 2047 0\nspsp 3277
         (b"", "newline"),
         (GOOD[:-1], "newline"),
         (GOOD + b"\n", "spsp"),
-        (GOOD.replace(b"sweep/1", b"sweep/2"), "header"),
+        (GOOD.replace(b"sweep/2", b"sweep/1"), "header"),
+        (GOOD.replace(COUNTS + b"\n", b""), "counts"),
+        (GOOD.replace(COUNTS, COUNTS + b" 0"), "audit blocks"),
+        (GOOD.replace(COUNTS, COUNTS[:-2]), "audit blocks"),
+        (GOOD.replace(COUNTS, _first_count(b"5")), "add up"),
+        (GOOD.replace(COUNTS, _first_count(b"41")), "impossible for the block"),
+        (GOOD.replace(COUNTS, _first_count(b"012")), "canonical decimal"),
+        (GOOD.replace(COUNTS, b"counts " + COUNTS), "counts"),
         (GOOD.replace(b"range 0", b"range 00"), "canonical decimal"),
         (GOOD.replace(b"range 0 ", b"range  0 "), "range"),
         (GOOD.replace(b"primes 1229", b"primes +1229"), "canonical decimal"),
@@ -81,8 +121,8 @@ GOOD = b"newral-bpsw-sweep/1\nrange 0 10000\nprimes 1229\nspsp 2047 0\nspsp 3277
         (GOOD.replace(b"primes 1229", b"primes \xef\xbc\x91"), "ASCII"),
         (b"\xef\xbb\xbf" + GOOD, "ASCII"),
         (GOOD.replace(b"spsp", b"SPSP", 1), "spsp"),
-        (b"newral-bpsw-sweep/1\nrange 0 10\n", "header"),
-        (b"newral-bpsw-sweep/1\nprimes 4\nrange 0 10\n", "range"),
+        (b"newral-bpsw-sweep/2\nrange 0 10\nprimes 4\n", "header"),
+        (b"newral-bpsw-sweep/2\nprimes 4\nrange 0 10\ncounts 4\n", "range"),
         (GOOD.replace(b"1229", b"1" * 30), "too long"),
     ],
 )
@@ -108,15 +148,23 @@ def test_format_error_is_a_value_error():
     assert issubclass(FormatError, ValueError)
 
 
+FOUR = (0, 0, 1, 1, 0, 1, 0, 1, 0, 0)  # the primes of [0, 10), one block each
+
+
 @pytest.mark.parametrize(
     "out",
     [
-        SweepOutput(a=-1, b=5, prime_count=0, pseudoprimes=()),
-        SweepOutput(a=0, b=TWO64 + 1, prime_count=0, pseudoprimes=()),
-        SweepOutput(a=0, b=10, prime_count=True, pseudoprimes=()),
-        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=[(3, False)]),
-        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=((3, 1),)),
-        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=((1, False),)),
+        SweepOutput(a=-1, b=5, prime_count=0, pseudoprimes=(), block_counts=()),
+        SweepOutput(a=0, b=TWO64 + 1, prime_count=0, pseudoprimes=(), block_counts=()),
+        SweepOutput(a=0, b=10, prime_count=True, pseudoprimes=(), block_counts=FOUR),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=[(3, False)], block_counts=FOUR),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=((3, 1),), block_counts=FOUR),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=((1, False),), block_counts=FOUR),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=(), block_counts=list(FOUR)),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=(), block_counts=FOUR[:-1]),
+        SweepOutput(a=0, b=10, prime_count=5, pseudoprimes=(), block_counts=FOUR),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=(), block_counts=(2, 0, 0, 1, 0, 1, 0, 0, 0, 0)),
+        SweepOutput(a=0, b=10, prime_count=4, pseudoprimes=(), block_counts=(0, 0, 1, 1, 0, 1, 0, 1.0, 0, 0)),
     ],
 )
 def test_encode_rejects_impossible_outputs(out):

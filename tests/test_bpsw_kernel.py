@@ -2,6 +2,7 @@
 below 2^64 through each code path (patterns, array primes, buckets, passes, order checks,
 direct testing)."""
 
+import math
 import os
 import shutil
 import subprocess
@@ -134,6 +135,8 @@ SIEVE_KNOBS = st.fixed_dictionaries(
         "method": st.just("sieve"),
         "seg_bytes": st.sampled_from([16, 32, 64, 256, 1 << 15]),
         "ord_limit": st.sampled_from([0, 50, 1000, bpsw.DEFAULT_ORDER_LIMIT]),
+        # below the segment length, bucket primes hit a segment several times
+        "array_limit": st.sampled_from([None, 64, 100, 1000]),
     }
 )
 
@@ -201,6 +204,9 @@ def test_sieve_paths_agree(a, b):
     assert bpsw._sweep_impl(a, b, method="sieve")[:2] == reference
     assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=1024, ord_limit=0)[:2] == reference
     assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=512, pass_len=4096)[:2] == reference
+    assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=4096, array_limit=64)[:2] == reference
+    assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=4096, array_limit=64,
+                            ord_limit=0)[:2] == reference
 
 
 def test_known_pseudoprime_counts_in_a_window():
@@ -238,6 +244,24 @@ def test_memory_stays_bounded():
     assert stats["peak_bucket_bytes"] < 64 << 20
 
 
+@pytest.mark.parametrize("max_entries", [1 << 16, 1 << 18])
+def test_bucket_budget_is_kept_by_taking_more_passes(max_entries):
+    a, b = 2**50, 2**50 + 4 * 10**6
+    count, found, stats = bpsw._sweep_impl(a, b, method="sieve", max_entries=max_entries)
+    assert stats["passes"] > 1
+    assert stats["peak_bucket_bytes"] <= 8 * max_entries  # 8-byte entries
+    assert (count, found) == bpsw.sweep(a, b)
+
+
+def test_default_bucket_budget():
+    # 128 MB of 8-byte entries; a long range far out takes several passes within it
+    assert bpsw.DEFAULT_MAX_ENTRIES * 8 == 128 << 20
+    plen = bpsw._pass_length(5 * 10**8, math.isqrt(2**63 + 10**9), bpsw.DEFAULT_SEGMENT_BYTES,
+                             bpsw.DEFAULT_MAX_ENTRIES)
+    assert plen % bpsw.DEFAULT_SEGMENT_BYTES == 0
+    assert 2 <= -(-5 * 10**8 // plen) <= 16
+
+
 def test_sweep_releases_the_gil():
     """Two sweeps in threads overlap in time only if the heavy loop runs without the GIL."""
     ticks = []
@@ -252,7 +276,7 @@ def test_sweep_releases_the_gil():
         time.sleep(0.001)
     thread.join()
     assert len(ticks) > 20
-    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.2
+    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.2
 
 
 # ------------------------------------------------------------------ portable build

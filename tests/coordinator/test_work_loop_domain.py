@@ -79,7 +79,8 @@ async def test_quorum_of_two_marks_the_dissenter_invalid(world: World) -> None:
     honest, liar, third = await world.node("h"), await world.node("l"), await world.node("t")
     (a1,), (a2,) = await world.lease(honest), await world.lease(liar)
     good = bpsw_format.run_sweep(0, 10_000)
-    fake = bpsw_format.encode(bpsw_format.SweepOutput(0, 10_000, good.prime_count + 1, good.pseudoprimes))
+    fake = bpsw_format.encode(replace(good, prime_count=good.prime_count + 1,
+                                      block_counts=(good.block_counts[0] + 1, *good.block_counts[1:])))
     await world.store.put(a2.output_key, fake)
     assert (await world.report(liar, a2, fake)).verdict == "pending"
     assert (await world.report(honest, a1)).verdict == "pending"  # 1 vs 1: no quorum yet

@@ -1,0 +1,68 @@
+/* Batched cofactor refutations of the BPSW sweep.
+ *
+ * A candidate n = s * m whose prime m lies above every sieving prime can be a base-2
+ * strong pseudoprime only if ord_m(2) | n - 1 = s (m - 1) + s - 1, that is only if
+ * 2^(s-1) = 1 (mod m). nw_pow2_is_one_batch computes 2^e mod m for many (e, m) at once:
+ * four independent Montgomery chains interleaved, without branches, so that the
+ * multiplier stays busy instead of waiting on one chain. Uses mulmod.h; the result does
+ * not depend on the platform.
+ */
+#ifndef NEWRAL_COFACTOR_H
+#define NEWRAL_COFACTOR_H
+
+#include <stdint.h>
+
+#include "mulmod.h"
+
+/* x^2 (times 2 when bit is 1) in Montgomery form mod odd m < 2^64, branch-free. */
+static inline uint64_t nw_cf_step(uint64_t x, uint64_t m, uint64_t minv, uint64_t bit)
+{
+    uint64_t hi, lo, mh, y, d, over;
+    lo = nw_mul128(x, x, &hi);
+    mh = nw_mulhi(lo * minv, m);
+    y = hi - mh + (m & (0 - (uint64_t)(hi < mh)));
+    d = y + y;
+    over = (uint64_t)(d < y) | (uint64_t)(d >= m);
+    d -= m & (0 - over);
+    return y ^ ((d ^ y) & (0 - bit));
+}
+
+/* is_one[i] = whether 2^e[i] = 1 (mod m[i]), for odd m[i] > 1. */
+static void nw_pow2_is_one_batch(const uint64_t *e, const uint64_t *m, uint64_t count,
+                                 uint8_t *is_one)
+{
+    uint64_t i = 0;
+    int k, bit;
+    for (; i < count; i += 4) {
+        uint64_t mm[4], inv[4], one[4], x[4], ee[4], all = 0;
+        int lanes = count - i < 4 ? (int)(count - i) : 4;
+        for (k = 0; k < 4; k++) {
+            /* idle lanes repeat lane 0 */
+            uint64_t src = i + (k < lanes ? (uint64_t)k : 0);
+            mm[k] = m[src];
+            ee[k] = e[src];
+            inv[k] = nw_inv64(mm[k]);
+            one[k] = nw_mont_one(mm[k]);
+            x[k] = one[k];
+            all |= ee[k];
+        }
+        bit = 63;
+        while (bit > 0 && !((all >> bit) & 1))
+            bit--;
+        for (; bit >= 0; bit--) {
+            uint64_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+            x0 = nw_cf_step(x0, mm[0], inv[0], (ee[0] >> bit) & 1);
+            x1 = nw_cf_step(x1, mm[1], inv[1], (ee[1] >> bit) & 1);
+            x2 = nw_cf_step(x2, mm[2], inv[2], (ee[2] >> bit) & 1);
+            x3 = nw_cf_step(x3, mm[3], inv[3], (ee[3] >> bit) & 1);
+            x[0] = x0;
+            x[1] = x1;
+            x[2] = x2;
+            x[3] = x3;
+        }
+        for (k = 0; k < lanes; k++)
+            is_one[i + k] = x[k] == one[k];
+    }
+}
+
+#endif /* NEWRAL_COFACTOR_H */
