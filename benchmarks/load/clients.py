@@ -123,7 +123,9 @@ async def cycle(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: 
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+    # Below uvicorn's 5 s keep-alive, so a pooled connection is never reused as the server closes it.
+    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections,
+                          keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         # Enrol every node first; the parent starts the clock once all processes are ready.
         gate = asyncio.Semaphore(args.connections)

@@ -34,7 +34,7 @@ CAPS = {"platform": "linux", "arch": "x86_64", "cores": 2, "memory_bytes": 1 << 
 BASE = "http://testserver.local"
 
 
-async def measure(server_dsn: str, batch: int, rounds: int) -> None:
+async def measure(server_dsn: str, batch: int, rounds: int, show: int = 0) -> None:
     name = f"newral_statements_{os.getpid()}"
     conn = await asyncpg.connect(server_dsn)
     await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -42,14 +42,14 @@ async def measure(server_dsn: str, batch: int, rounds: int) -> None:
     await conn.close()
     url = server_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
     try:
-        await _run(url, batch, rounds)
+        await _run(url, batch, rounds, show)
     finally:
         conn = await asyncpg.connect(server_dsn)
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await conn.close()
 
 
-async def _run(url: str, batch: int, rounds: int) -> None:
+async def _run(url: str, batch: int, rounds: int, show: int = 0) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="newral-statements-"))
     settings = load_settings(environ={}, data_dir=tmp, database_url=url, public_url=BASE, reaper_interval=3600.0,
                              rate_lease_per_address=0, rate_lease_per_node=0, max_leases_per_request=1000)
@@ -59,9 +59,13 @@ async def _run(url: str, batch: int, rounds: int) -> None:
         phase = {"now": ""}
         engine = app.state.services.db.engine.sync_engine
 
+        texts: collections.Counter[str] = collections.Counter()
+
         @event.listens_for(engine, "before_cursor_execute")
-        def _count(*_: Any) -> None:
+        def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             counts[phase["now"]] += 1
+            if phase["now"] == "report":
+                texts[" ".join(statement.split())[:100]] += 1
 
         admin = {"Authorization": "Bearer " + (tmp / "admin-token").read_text().strip()}
         await client.post("/api/v1/admin/projects", headers=admin,
@@ -92,15 +96,20 @@ async def _run(url: str, batch: int, rounds: int) -> None:
     for kind in ("lease", "report"):
         print(f"  {kind:6s}: {counts[kind] / rounds:6.1f} statements per request, "
               f"{counts[kind] / rounds / batch:5.1f} per workunit, {took[kind] / rounds * 1000:6.1f} ms per request")
+    if show:
+        print("  report statements per workunit, commonest first:")
+        for text, n in texts.most_common(show):
+            print(f"    {n / rounds / batch:5.2f}  {text}")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--show", type=int, default=0, help="list this many of the commonest report statements")
     p.add_argument("--pg", default=os.environ.get("NEWRAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
-    asyncio.run(measure(args.pg, args.batch, args.rounds))
+    asyncio.run(measure(args.pg, args.batch, args.rounds, args.show))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,10 @@ class CoordinatorClient:
                  timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+        # Idle connections expire before the coordinator's (uvicorn's 5 s keep-alive), so a
+        # request is never sent on a connection the server is closing.
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0),
+                                       limits=httpx.Limits(keepalive_expiry=2.0))
 
     @property
     def http(self) -> httpx.AsyncClient:

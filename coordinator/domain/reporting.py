@@ -316,6 +316,10 @@ async def _apply(session: AsyncSession, node_id: str,
         .order_by(Result.id).with_for_update())}
     node = await trust.lock_node(session, node_id)
     assert node is not None
+    # Every result of these workunits, in one query (the quorum decisions need them).
+    siblings: dict[int, list[Result]] = {wu_id: [] for wu_id in workunits}
+    for r in await session.scalars(select(Result).where(Result.workunit_id.in_(list(workunits)))):
+        siblings[r.workunit_id].append(r)
     done: list[tuple[_Pending, Receipt | Refusal]] = []
     for p in sorted(pending, key=lambda p: p.workunit_id):
         try:
@@ -326,7 +330,8 @@ async def _apply(session: AsyncSession, node_id: str,
             continue
         if receipt is None:
             try:
-                receipt = await _record(session, node, workunits[p.workunit_id], result, p, now)
+                receipt = await _record(session, node, workunits[p.workunit_id], result, p, now,
+                                        siblings[p.workunit_id])
             except DomainError as exc:
                 raise _ItemFailed(p, exc) from exc
         done.append((p, receipt))
@@ -334,7 +339,7 @@ async def _apply(session: AsyncSession, node_id: str,
 
 
 async def _record(session: AsyncSession, node: Node, wu: Workunit, result: Result, p: _Pending,
-                  now: float) -> Receipt:
+                  now: float, siblings: list[Result]) -> Receipt:
     report = p.report
     result.reported_at = now
     result.cpu_seconds = report.cpu_seconds
@@ -364,7 +369,7 @@ async def _record(session: AsyncSession, node: Node, wu: Workunit, result: Resul
             if p.checked.findings:
                 await transitions.record_findings(session, wu, result, p.checked.findings, now)
     if wu.state == "active":
-        await transitions.advance(session, wu, now)
+        await transitions.advance(session, wu, now, siblings)
     elif result.verdict == "pending":
         await transitions.judge_late_result(session, wu, result, now)
     return Receipt(result.id, result.state, result.verdict, duplicate=False)

@@ -5,6 +5,8 @@ The caller holds the workunit's row lock (see lock_workunit)."""
 from __future__ import annotations
 
 import logging
+import weakref
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +28,14 @@ async def lock_workunit(session: AsyncSession, workunit_id: int) -> Workunit:
     return wu
 
 
-async def advance(session: AsyncSession, wu: Workunit, now: float) -> None:
+async def advance(session: AsyncSession, wu: Workunit, now: float,
+                  results: list[Result] | None = None) -> None:
+    """`results`: every result of the workunit, if the caller loaded them already (a
+    report batch loads them for all its workunits in one query)."""
     if wu.state != "active":
         return
-    results = list(await session.scalars(select(Result).where(Result.workunit_id == wu.id)))
+    if results is None:
+        results = list(await session.scalars(select(Result).where(Result.workunit_id == wu.id)))
     candidates = [
         quorum.Candidate(r.id, r.output_sha256 or "")
         for r in results
@@ -137,9 +143,17 @@ async def settle(session: AsyncSession, wu: Workunit, result: Result, verdict: s
 
 
 async def app_spec_of(session: AsyncSession, wu: Workunit) -> apps.AppSpec:
-    name = await session.scalar(select(App.name).join(AppVersion, AppVersion.app_id == App.id)
-                                .where(AppVersion.id == wu.app_version_id))
-    return apps.get(str(name))
+    # An app version's app never changes: remember it per database (engine).
+    names = _app_names.setdefault(session.get_bind(), {})
+    name = names.get(wu.app_version_id)
+    if name is None:
+        name = str(await session.scalar(select(App.name).join(AppVersion, AppVersion.app_id == App.id)
+                                        .where(AppVersion.id == wu.app_version_id)))
+        names[wu.app_version_id] = name
+    return apps.get(name)
+
+
+_app_names: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
 
 
 async def retro_audit(session: AsyncSession, node: Node, now: float) -> int:

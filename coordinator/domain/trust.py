@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.models import CreditEntry, Node
@@ -20,10 +21,29 @@ DEFAULT = reputation.TrustConfig()
 
 async def lock_node(session: AsyncSession, node_id: str | None) -> Node | None:
     """The node's row, locked for this transaction: its counters, trust and credit are
-    read-modify-write, and concurrent reports must not lose each other's updates."""
+    read-modify-write, and concurrent reports must not lose each other's updates. A node
+    this transaction already locked is not read again: the lock holds until it ends."""
     if node_id is None:
         return None
-    return await session.get(Node, node_id, with_for_update=True, populate_existing=True)
+    held = _locked_nodes(session)
+    if node_id in held:
+        node = await session.get(Node, node_id)  # from the identity map, no query
+        if node is not None:
+            return node
+    node = await session.get(Node, node_id, with_for_update=True, populate_existing=True)
+    if node is not None:
+        held.add(node_id)
+    return node
+
+
+def _locked_nodes(session: AsyncSession) -> set[str]:
+    """Ids of the nodes the session's current transaction has locked."""
+    transaction = session.sync_session.get_transaction()
+    entry = session.info.get("newral.locked_nodes")
+    if entry is None or entry[0] is not transaction:
+        entry = (transaction, set())
+        session.info["newral.locked_nodes"] = entry
+    return entry[1]
 
 
 def state_of(node: Node) -> reputation.TrustState:
@@ -93,11 +113,14 @@ async def owner_bonus(session: AsyncSession, owner: str | None, cfg: reputation.
 
 async def grant_credit(session: AsyncSession, node: Node, result_id: int, amount: float, now: float) -> None:
     """Once per result: the ledger's unique (result, reason) makes a second grant impossible."""
-    exists = await session.scalar(select(CreditEntry.id).where(CreditEntry.result_id == result_id,
-                                                               CreditEntry.reason == "granted"))
-    if exists is not None:
-        return
-    session.add(CreditEntry(node_id=node.id, result_id=result_id, amount=amount, reason="granted", at=now))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    with session.no_autoflush:  # the row needs nothing pending; the rest flushes together later
+        granted = await session.scalar(
+            insert(CreditEntry).values(node_id=node.id, result_id=result_id, amount=amount, reason="granted", at=now)
+            .on_conflict_do_nothing(index_elements=["result_id", "reason"]).returning(CreditEntry.id))
+    if granted is None:
+        return  # granted before
     node.credit += amount
     events.record(session, "credit.granted", now, node_id=node.id, result_id=result_id, amount=round(amount, 6))
 
