@@ -97,16 +97,23 @@ def _healthy_logs(cluster: Cluster, agents: tuple[str, ...]) -> str:
     return "".join((cluster.root / a / "agent.log").read_text() for a in agents)
 
 
+def _start_run(cluster: Cluster) -> tuple[int, dict[str, str]]:
+    """A coordinator with 16 workunits, two agents working on them (three validated
+    already), and a probe node's credentials: (workunits, probe headers)."""
+    cluster.start_coordinator()
+    total = _submit(cluster, 16)
+    probe = _node(cluster, "probe")
+    cluster.start_agent("agent1")
+    cluster.start_agent("agent2")
+    _wait_validated(cluster, 3)
+    return total, probe
+
+
 def test_postgres_restarted_mid_run(tmp_path: Path, own_postgres: ThrowawayPostgres) -> None:
     url = own_postgres.create_database("newral")
     cluster = Cluster(tmp_path, database_url=url)
     try:
-        cluster.start_coordinator()
-        total = _submit(cluster, 16)
-        probe = _node(cluster, "probe")
-        cluster.start_agent("agent1")
-        cluster.start_agent("agent2")
-        _wait_validated(cluster, 3)
+        total, probe = _start_run(cluster)
 
         own_postgres.stop("immediate")  # like a crash: no clean shutdown, recovery on start
         with httpx.Client(base_url=cluster.url, timeout=30) as http:
@@ -139,12 +146,7 @@ def test_s3_endpoint_down_for_a_while(tmp_path: Path, pg_url: str, s3_endpoint: 
     env = {**invariants.s3_env(s3_endpoint), "NEWRAL_S3_ENDPOINT": proxy.url}
     cluster = Cluster(tmp_path, database_url=pg_url, env=env)
     try:
-        cluster.start_coordinator()
-        total = _submit(cluster, 16)
-        probe = _node(cluster, "probe")
-        cluster.start_agent("agent1")
-        cluster.start_agent("agent2")
-        _wait_validated(cluster, 3)
+        total, probe = _start_run(cluster)
 
         with httpx.Client(base_url=cluster.url, timeout=60) as http:
             r = http.post("/api/v1/work/lease", json={"max_results": 2}, headers=probe)
