@@ -331,6 +331,40 @@ cdef uint32_t _order_of_2(uint32_t p, const uint16_t *spf) noexcept nogil:
     return L
 
 
+# ord_p(2) for the odd primes p < _ord_filled, at [(p - 1) / 2] (0 for composites), shared
+# by every sweep of the process: a short sweep (an audit's block) would otherwise spend most
+# of its time on these orders. Filled in increasing order under the GIL only, so a sweep
+# running without the GIL reads entries below the mark it saw at its start, which never
+# change again.
+cdef uint64_t ORDER_TABLE_LIMIT = 1 << 22
+cdef uint32_t *_ord_table = NULL
+cdef uint64_t _ord_filled = 0
+
+
+cdef _ensure_orders(uint64_t limit):
+    """Extends the shared order table to every odd prime below limit (at most
+    ORDER_TABLE_LIMIT). Call with the GIL held."""
+    global _ord_table, _ord_filled
+    cdef uint64_t i
+    cdef uint16_t *spf
+    if limit > ORDER_TABLE_LIMIT:
+        limit = ORDER_TABLE_LIMIT
+    if limit <= _ord_filled:
+        return
+    if _ord_table == NULL:
+        _ord_table = <uint32_t *>calloc(ORDER_TABLE_LIMIT >> 1, sizeof(uint32_t))
+        if _ord_table == NULL:
+            raise MemoryError("bpsw: no memory for the order table")
+    spf = _make_spf(limit + 2)
+    if spf == NULL:
+        raise MemoryError("bpsw: no memory for the order table")
+    for i in range(max(1, _ord_filled >> 1), limit >> 1):
+        if spf[i] == 0:
+            _ord_table[i] = _order_of_2(<uint32_t>(2 * i + 1), spf)
+    free(spf)
+    _ord_filled = limit & ~(<uint64_t>1)
+
+
 # ---------------------------------------------------------------- the sweep
 
 cdef int _cmp_prog(const void *x, const void *y) noexcept nogil:
@@ -344,6 +378,8 @@ cdef class _Sweep:
     cdef uint64_t lo, last, nidx
     cdef uint32_t S, log2S, array_limit
     cdef uint64_t ord_limit
+    cdef const uint32_t *ord_table  # the shared order table, and the mark below which it is filled
+    cdef uint64_t ord_filled
     cdef uint8_t *seg
     cdef uint32_t *ev            # the prime of the latest progression hit at each offset
     cdef uint8_t *kpat           # small-prime pattern, KPERIOD + S bytes
@@ -601,6 +637,11 @@ cdef class _Sweep:
 
     # ------------------------------------------------------------ setup
 
+    cdef inline uint32_t order_of(self, uint32_t p) noexcept nogil:
+        if p < self.ord_filled:
+            return self.ord_table[(p - 1) >> 1]
+        return _order_of_2(p, self.spf)
+
     cdef int setup_arrays(self, uint64_t sp_max) noexcept nogil:
         """Collects the array primes (from 19 up to the array limit) and their orders."""
         cdef PrimeGen g
@@ -634,7 +675,7 @@ cdef class _Sweep:
                     return -1
             for i in range(cnt):
                 p = g.out[i]
-                L = _order_of_2(p, self.spf)
+                L = self.order_of(p)
                 M = L if (L & 1) == 0 else 2 * L
                 self.ap[self.na] = p
                 self.apm[self.na] = (<uint64_t>p * M) >> 1
@@ -729,7 +770,7 @@ cdef class _Sweep:
                             if self.ord_cache == NULL:
                                 gen_free(&g)
                                 return -1
-                        L = _order_of_2(<uint32_t>p, self.spf)
+                        L = self.order_of(<uint32_t>p)
                         self.ord_cache[k] = <uint32_t>L
                         self.ncache += 1
                     k += 1
@@ -1006,6 +1047,12 @@ cdef class _Sweep:
 
     def execute(self, uint64_t pass_len):
         cdef int rc
+        cdef uint64_t need = self.ord_limit if self.ord_limit > self.array_limit else self.array_limit
+        if need > nw_isqrt(self.last):
+            need = nw_isqrt(self.last)
+        _ensure_orders(need + 1)
+        self.ord_table = _ord_table
+        self.ord_filled = _ord_filled
         with nogil:
             rc = self.run(pass_len)
         if rc != 0:
