@@ -16,8 +16,16 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from coordinator import web
-from coordinator.api import admin_routes, errors, node_routes, object_routes, release_routes
-from coordinator.api import orchestrator_routes, ratelimit, workflow_routes
+from coordinator.api import (
+    admin_routes,
+    errors,
+    node_routes,
+    object_routes,
+    orchestrator_routes,
+    ratelimit,
+    release_routes,
+    workflow_routes,
+)
 from coordinator.api.state import Services
 from coordinator.db import migrate
 from coordinator.db.database import Database

@@ -4,7 +4,8 @@ Baillie-PSW pseudoprimes (composites that also pass the strong Lucas test)."""
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import gmpy2
 

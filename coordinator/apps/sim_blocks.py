@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from coordinator.apps.base import AuditVerdict, CheckedOutput, OutputInvalid, WorkunitPlan
 from coordinator.errors import InvalidInput

@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from coordinator.api.app import ADMIN_TOKEN_FILE
 from client.agent import appsign
+from coordinator.api.app import ADMIN_TOKEN_FILE
 from coordinator.cli import app_bundles, maintainer
 
 

@@ -10,9 +10,8 @@ import binascii
 import hashlib
 import json
 import logging
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession

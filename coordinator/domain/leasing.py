@@ -35,7 +35,9 @@ class Assignment:
 
 
 def output_key(project_id: int, workunit_id: int, result_id: int) -> str:
-    return f"results/p{project_id}/wu{workunit_id}/r{result_id}.out"
+    # A folder per thousand workunits: a batch of reports (consecutive workunits, mostly)
+    # lands in one folder of the local store, made and fsynced once.
+    return f"results/p{project_id}/k{workunit_id // 1000}/wu{workunit_id}-r{result_id}.out"
 
 
 async def lease(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from coordinator.apps import sim_blocks
 from coordinator.db.database import Database
-from coordinator.db.models import Admin, CreditEntry, Node, Project, Result, Workunit
+from coordinator.db.models import Admin, CreditEntry, Node, Result, Workunit
 from coordinator.domain import leasing, nodes, projects, reporting
 from coordinator.simulate.behaviours import Behaviour, Scenario
 from coordinator.store import LocalStore, UrlSigner

@@ -1,7 +1,7 @@
 import stat
 from pathlib import Path
 
-from client.agent.credentials import CredentialStore, Credentials
+from client.agent.credentials import Credentials, CredentialStore
 
 
 def test_file_fallback_is_private_and_round_trips(tmp_path: Path) -> None:

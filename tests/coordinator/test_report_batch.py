@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.coordinator.test_api import Api, _output
-from tests.coordinator.test_api import api, local_api  # noqa: F401, F811  (fixtures, used by name)
+from tests.coordinator.test_api import Api, _output, api, local_api  # noqa: F401, F811  (fixtures, used by name)
 
 
 def _item(asg: dict[str, Any], data: bytes, *, inline: bool = True, **overrides: Any) -> dict[str, Any]:
