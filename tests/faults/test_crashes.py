@@ -103,7 +103,10 @@ def test_two_coordinators_share_one_database_and_store(cluster: Cluster, pg_url:
         # the two coordinators, do all the work.
         for name, url in (("agent1", cluster.url), ("agent2", second_url)):
             tok = cluster.admin.call("POST", "/enrolment-tokens", {"note": name})["token"]
-            cluster.agents.append(processes.start_agent(url, tok, tmp_path / name, name=name))
+            # Polling at least every second, so the first agent to find work can't finish it
+            # all while the other waits out a long idle back-off.
+            cluster.agents.append(processes.start_agent(url, tok, tmp_path / name, name=name,
+                                                        extra_env={"NEWRAL_AGENT_IDLE_POLL_MAX": "1"}))
         status = cluster.wait_done("hunt", timeout=240)
         assert status["workunits"]["validated"] == total
         counts = invariants.check(pg_url)
