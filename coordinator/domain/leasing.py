@@ -114,7 +114,7 @@ async def lease(
         )
     ).all()
     assignments = []
-    rng = rng or random.Random()
+    rng = rng or random.SystemRandom()  # nodes must not predict their spot-checks
     for result, wu, project_name, policy, app_name, version in rows:
         await _adapt_replication(session, node, result, wu, policy, rng, trust_cfg, now)
         result.state = "leased"

@@ -166,7 +166,7 @@ async def submit_many(
         todo.append((i, report))
 
     pending = await _load(db, node_id, todo, now, outcomes)
-    await _fetch_and_check(store, pending, max_output, rng or random.Random(), outcomes)
+    await _fetch_and_check(store, pending, max_output, rng or random.SystemRandom(), outcomes)
     pending = [p for p in pending if outcomes[p.index] is None]
     while pending:
         try:
