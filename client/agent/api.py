@@ -16,7 +16,28 @@ class AgentApiError(Exception):
 
 
 class CoordinatorUnavailable(AgentApiError):
-    """Down, restarting, overloaded or unreachable: retry with backoff."""
+    """Down, restarting, overloaded or unreachable: retry with backoff, and not before
+    `retry_after` seconds when the coordinator said so (Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def delay(self, backoff: float) -> float:
+        """Seconds to wait: the back-off, but at least what the coordinator asked for."""
+        return max(backoff, self.retry_after or 0.0)
+
+
+MAX_RETRY_AFTER = 600.0  # a coordinator can't park its agents for longer than this
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is not used by the coordinator)."""
+    try:
+        value = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return min(MAX_RETRY_AFTER, value) if value >= 0 else None
 
 
 class Rejected(AgentApiError):
@@ -31,7 +52,8 @@ def _raise_for(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
     if response.status_code >= 500 or response.status_code == 429:
-        raise CoordinatorUnavailable(f"HTTP {response.status_code} from {response.request.url.path}")
+        raise CoordinatorUnavailable(f"HTTP {response.status_code} from {response.request.url.path}",
+                                     _retry_after(response))
     try:
         body = response.json()
         code, detail = str(body.get("error", "")), str(body.get("detail", ""))

@@ -206,7 +206,7 @@ class Agent:
                 assignments = await self.client.lease(free, projects)
             except CoordinatorUnavailable as exc:
                 self.offline = True
-                delay = failing.next_delay()
+                delay = exc.delay(failing.next_delay())
                 log.warning("lease.unavailable retry_in=%.1fs error=%s", delay, exc)
                 await asyncio.sleep(delay)
                 continue
@@ -346,7 +346,7 @@ class Agent:
                     await asyncio.sleep(60)
             except CoordinatorUnavailable as exc:
                 self.offline = True
-                delay = failing.next_delay()
+                delay = exc.delay(failing.next_delay())
                 log.warning("report.unavailable pending=%d retry_in=%.1fs error=%s",
                             len(entries), delay, exc)
                 await asyncio.sleep(delay)
