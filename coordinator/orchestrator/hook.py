@@ -4,7 +4,7 @@ In Full, or in Partial with the "large-to-fast" action, the candidate query is
 ordered largest workunit first, and a node predicted to be slow is held to work it
 can finish within the predicted time the queue has left, so the end of the run is
 not left waiting on it (the live form of `policy.pick_full`). In every other mode
-the query comes back untouched after one cached read of the mode. The filters that
+the query comes back untouched after one small read of the mode. The filters that
 make a slot eligible (capabilities, one replica per node, trust) are never changed:
 this only orders and narrows what they allow. When several projects compete, their
 shares decide the order (leasing.py re-orders after this call); the bound stays."""
@@ -21,9 +21,9 @@ from coordinator.orchestrator import modes, policy
 
 
 async def shape_lease(session: AsyncSession, node: Node, eligible: Select[Any]) -> Select[Any]:
-    state = await modes.cached(session)
-    if not state.applies("large-to-fast"):
-        return eligible
+    if not (await modes.switch(session)).applies("large-to-fast"):
+        return eligible  # read afresh on every lease: the kill switch acts at once
+    state = await modes.cached(session)  # the plan may be a few seconds old
     plan = state.models.get("plan") or {}
     unit = (plan.get("units") or {}).get(node.id)
     if unit is None:

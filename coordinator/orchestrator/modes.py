@@ -13,6 +13,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.orchestrator_models import OrchestratorSetting
@@ -25,7 +26,7 @@ TITLES = {"off": "Off", "advisory": "Advisory", "partial": "Partial", "full": "F
 PARTIAL_ACTIONS = ("reissue-straggler", "large-to-fast")
 DEFAULT_PARTIAL = ("reissue-straggler",)
 ROW_ID = 1
-CACHE_SECONDS = 5.0  # how stale the lease path's view of the mode may be on another replica
+CACHE_SECONDS = 5.0  # how stale the lease path's view of the models (the plan) may be
 
 # The lease path's cached view, per database engine; changes made through this
 # process (set_mode, kill, store_models, store_plan) drop it at once.
@@ -72,10 +73,20 @@ async def current(session: AsyncSession) -> ModeState:
     return ModeState(row.mode, tuple(row.partial_actions), row.changed_at, row.changed_by, dict(row.models or {}))
 
 
+async def switch(session: AsyncSession) -> ModeState:
+    """The mode and Partial actions alone (no models), read afresh: one small query, so
+    the lease path sees the kill switch at once on every coordinator process."""
+    row = (await session.execute(select(OrchestratorSetting.mode, OrchestratorSetting.partial_actions)
+                                 .where(OrchestratorSetting.id == ROW_ID))).first()
+    if row is None:
+        return ModeState()
+    return ModeState(row.mode, tuple(row.partial_actions))
+
+
 async def cached(session: AsyncSession) -> ModeState:
-    """`current`, read at most once every CACHE_SECONDS per engine: cheap enough for
-    every lease. The kill switch is immediate on this process, within CACHE_SECONDS
-    on the others."""
+    """`current` with its models, read at most once every CACHE_SECONDS per engine. The
+    lease path asks `switch` first, so the mode itself is never stale; only the plan
+    may be a few seconds old on another replica."""
     engine = session.bind
     hit = _cache.get(engine) if engine is not None else None
     clock = time.monotonic()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from coordinator.db.database import Database
 from coordinator.db.models import Event, Node, Project, Result, Workunit
 from coordinator.domain import projects
-from coordinator.orchestrator import advice, live, modes
+from coordinator.orchestrator import advice, hook, live, modes
 from tests.coordinator.world import World, make_world
 
 
@@ -173,6 +173,28 @@ async def test_full_gives_large_work_to_fast_nodes_and_keeps_slow_ones_off_the_t
         await modes.kill(s, "tester", world.now + 90)
     async with world.db.transaction() as s:
         assert not (await modes.cached(s)).applies("large-to-fast")  # the kill switch is immediate here
+
+
+async def test_the_kill_switch_reaches_every_coordinator_process_at_once(world: World, database_url: str) -> None:
+    await _sized_project(world)
+    fast, slow = await world.node("fast"), await world.node("slow")
+    await _benchmark(world, fast, 10.0)
+    await _benchmark(world, slow, 1.0)
+    await _set(world, "full")
+    await _pass(world)
+    probe = select(Result.id)
+    async with world.db.transaction() as s:
+        node = await s.get(Node, slow.id)
+        assert await hook.shape_lease(s, node, probe) is not probe  # Full shapes it, and the state is cached
+    other = Database(database_url)  # another coordinator process on the same database
+    try:
+        async with other.transaction() as s:
+            await modes.kill(s, "tester", world.now + 90)
+    finally:
+        await other.dispose()
+    async with world.db.transaction() as s:
+        node = await s.get(Node, slow.id)
+        assert await hook.shape_lease(s, node, probe) is probe  # this process's cache did not delay it
 
 
 async def test_queue_dry_and_drift_recommendations_wait_for_an_admin(world: World) -> None:
