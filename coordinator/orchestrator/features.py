@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.models import App, AppVersion, Node, Result, Workunit
@@ -113,16 +114,21 @@ def build(leases: Iterable[Lease]) -> Table:
                  np.array(qx).reshape(-1, 4), np.array(qy), np.array(rt), np.array(qt))
 
 
+def leases_select(*columns: Any) -> Select[Any]:
+    """SELECT columns over results joined to their workunit, app and node (a lease's facts)."""
+    return (select(*columns)
+            .join(Workunit, Workunit.id == Result.workunit_id)
+            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
+            .join(App, App.id == AppVersion.app_id)
+            .join(Node, Node.id == Result.node_id))
+
+
 async def from_database(session: AsyncSession, limit: int = 200_000) -> list[Lease]:
     """The latest `limit` finished leases as the coordinator recorded them (the same
     facts as the result.leased / result.reported / result.expired events), in lease order."""
     rows = (await session.execute(
-        select(App.name, Result.node_id, Result.leased_at, Result.deadline_at, Result.reported_at, Result.state,
-               Result.wall_seconds, Workunit.cost, Workunit.delay_bound, Node.benchmark)
-        .join(Workunit, Workunit.id == Result.workunit_id)
-        .join(AppVersion, AppVersion.id == Workunit.app_version_id)
-        .join(App, App.id == AppVersion.app_id)
-        .join(Node, Node.id == Result.node_id)
+        leases_select(App.name, Result.node_id, Result.leased_at, Result.deadline_at, Result.reported_at,
+                      Result.state, Result.wall_seconds, Workunit.cost, Workunit.delay_bound, Node.benchmark)
         .where(Result.leased_at.is_not(None), Result.state.in_(("reported", "errored", "expired")))
         .order_by(Result.leased_at.desc(), Result.id.desc()).limit(limit))).all()
     out = []

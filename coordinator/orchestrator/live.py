@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.database import Database
-from coordinator.db.models import App, AppVersion, Event, Node, Project, Result, Workunit
+from coordinator.db.models import App, Event, Node, Project, Result, Workunit
 from coordinator.domain import events
 from coordinator.orchestrator import actions, advice, features, modes, policy, predictors
 
@@ -95,12 +95,8 @@ async def _models(session: AsyncSession, state: modes.ModeState, leases: list[fe
 async def _stragglers(session: AsyncSession, state: modes.ModeState, models: Models, now: float,
                       report: PassReport) -> None:
     rows = (await session.execute(
-        select(Result.id, Result.node_id, Result.leased_at, Result.deadline_at, Workunit.id, Workunit.project_id,
-               Workunit.cost, App.name, Node.benchmark, Node.last_seen_at)
-        .join(Workunit, Workunit.id == Result.workunit_id)
-        .join(AppVersion, AppVersion.id == Workunit.app_version_id)
-        .join(App, App.id == AppVersion.app_id)
-        .join(Node, Node.id == Result.node_id)
+        features.leases_select(Result.id, Result.node_id, Result.leased_at, Result.deadline_at, Workunit.id,
+                               Workunit.project_id, Workunit.cost, App.name, Node.benchmark, Node.last_seen_at)
         .where(Result.state == "leased", Result.deadline_at > now)
         .order_by(Result.deadline_at).limit(2000))).all()
     act = state.applies("reissue-straggler")
