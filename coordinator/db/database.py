@@ -4,8 +4,9 @@ both dialects (PostgreSQL row locks; SQLite serialized in-process)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -26,17 +27,50 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
+        """A session in one transaction: committed on success, rolled back on error.
+        Writes deferred with `before_commit` are made just before the commit."""
         if self.is_sqlite:
             async with self._sqlite_lock:
                 async with self._sessions() as session, session.begin():
                     yield session
+                    await run_before_commit(session)
         else:
             async with self._sessions() as session, session.begin():
                 yield session
+                await run_before_commit(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+T = TypeVar("T")
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+_HOOKS = "newral.before_commit"
+
+
+def before_commit(session: AsyncSession, hook: BeforeCommit) -> None:
+    """Runs `hook(session)` once, just before this transaction commits (not if it rolls
+    back): a domain module queues rows during a transaction and writes them all at once."""
+    hooks: list[BeforeCommit] = session.info.setdefault(_HOOKS, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def per_transaction(session: AsyncSession, key: str, empty: Callable[[], T]) -> T:
+    """A value kept in session.info for the session's current transaction only."""
+    transaction = session.sync_session.get_transaction()
+    entry = session.info.get(key)
+    if entry is None or entry[0] is not transaction:
+        entry = (transaction, empty())
+        session.info[key] = entry
+    return entry[1]
+
+
+async def run_before_commit(session: AsyncSession) -> None:
+    """Runs the queued hooks, including any a hook queues itself."""
+    hooks: list[BeforeCommit] = session.info.get(_HOOKS, [])
+    while hooks:
+        await hooks.pop(0)(session)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.db import database
 from coordinator.db.models import CreditEntry, Node
 from coordinator.domain import events, reputation
 from coordinator.errors import Conflict, InvalidInput
@@ -38,12 +39,7 @@ async def lock_node(session: AsyncSession, node_id: str | None) -> Node | None:
 
 def _locked_nodes(session: AsyncSession) -> set[str]:
     """Ids of the nodes the session's current transaction has locked."""
-    transaction = session.sync_session.get_transaction()
-    entry = session.info.get("newral.locked_nodes")
-    if entry is None or entry[0] is not transaction:
-        entry = (transaction, set())
-        session.info["newral.locked_nodes"] = entry
-    return entry[1]
+    return database.per_transaction(session, "newral.locked_nodes", set)
 
 
 def state_of(node: Node) -> reputation.TrustState:
@@ -112,20 +108,44 @@ async def owner_bonus(session: AsyncSession, owner: str | None, cfg: reputation.
 
 
 async def grant_credit(session: AsyncSession, node: Node, result_id: int, amount: float, now: float) -> None:
-    """Once per result: the ledger's unique (result, reason) makes a second grant impossible."""
+    """Once per result: the ledger's unique (result, reason) makes a second grant impossible.
+    The grant is queued and written with the transaction's other grants in one statement
+    just before it commits (`flush_credit`): a batch of reports costs one round trip for
+    its credit, not one per result."""
+    _queued_grants(session).setdefault(result_id, (node, amount, now))
+    database.before_commit(session, flush_credit)
+
+
+async def flush_credit(session: AsyncSession) -> None:
+    """Writes the queued grants; a node's credit grows only by the rows actually inserted."""
+    queued = _queued_grants(session)
+    grants = list(queued.items())
+    queued.clear()
+    if not grants:
+        return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    with session.no_autoflush:  # the row needs nothing pending; the rest flushes together later
-        granted = await session.scalar(
-            insert(CreditEntry).values(node_id=node.id, result_id=result_id, amount=amount, reason="granted", at=now)
-            .on_conflict_do_nothing(index_elements=["result_id", "reason"]).returning(CreditEntry.id))
-    if granted is None:
-        return  # granted before
-    node.credit += amount
-    events.record(session, "credit.granted", now, node_id=node.id, result_id=result_id, amount=round(amount, 6))
+    ledger = CreditEntry.__table__
+    statement = (insert(ledger).on_conflict_do_nothing(index_elements=["result_id", "reason"])
+                 .returning(ledger.c.result_id))
+    rows = [dict(node_id=node.id, result_id=result_id, amount=amount, reason="granted", at=at)
+            for result_id, (node, amount, at) in grants]
+    with session.no_autoflush:  # the rows need nothing pending; the rest flushes together later
+        granted = set((await session.execute(statement, rows)).scalars())
+    for result_id, (node, amount, at) in grants:
+        if result_id in granted:
+            node.credit += amount
+            events.record(session, "credit.granted", at, node_id=node.id, result_id=result_id,
+                          amount=round(amount, 6))
+
+
+def _queued_grants(session: AsyncSession) -> dict[int, tuple[Node, float, float]]:
+    """Grants not yet written in the session's current transaction, by result id."""
+    return database.per_transaction(session, "newral.credit_grants", dict)
 
 
 async def revoke_credit(session: AsyncSession, node: Node, result_id: int, now: float) -> None:
+    await flush_credit(session)  # a grant queued in this transaction is revoked like any other
     granted = await session.scalar(select(CreditEntry).where(CreditEntry.result_id == result_id,
                                                              CreditEntry.reason == "granted"))
     revoked = await session.scalar(select(CreditEntry.id).where(CreditEntry.result_id == result_id,

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from coordinator.apps import sim_blocks
 from coordinator.db.database import Database
@@ -180,6 +180,7 @@ async def test_admin_reinstates_with_a_reason(world: SimWorld) -> None:
     async with world.db.transaction() as s:
         node = await s.get(Node, a)
         await trust.set_status(s, node, "active", "checked the hardware", "api:admin", world.now)  # type: ignore[arg-type]
+    async with world.db.transaction() as s:
         kinds = [e.kind for e in await s.scalars(select(Event).where(Event.node_id == a).order_by(Event.id))]
     assert kinds[-2:] == ["node.quarantined", "node.reinstated"]
 
@@ -197,3 +198,57 @@ async def test_nodes_agreeing_against_the_quorum_are_flagged(world: SimWorld) ->
         assert row.anomaly_flags == 1 and row.invalid_count == 1
     for h in honest:
         assert (await world.node_row(h)).anomaly_flags == 0
+
+
+async def test_credit_grants_are_written_together_once_each_and_only_on_commit(world: SimWorld) -> None:
+    await world.project("fixed", 4, quorum=1)
+    node_id = await world.node()
+    for _ in range(4):
+        await world.work(node_id)
+    async with world.db.transaction() as s:
+        *result_ids, new_id = list(await s.scalars(select(Result.id).order_by(Result.id)))
+        await s.execute(CreditEntry.__table__.delete())
+        (await s.get(Node, node_id)).credit = 0.0  # type: ignore[union-attr]
+
+    # Queued grants reach the ledger at commit, in one statement; a repeat in the same
+    # transaction and one already in the ledger add nothing.
+    statements: list[str] = []
+    engine = world.db.engine.sync_engine
+
+    def count(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with world.db.transaction() as s:
+            node = await trust.lock_node(s, node_id)
+            assert node is not None
+            for rid in result_ids:
+                await trust.grant_credit(s, node, rid, 5.0, NOW)
+            await trust.grant_credit(s, node, result_ids[0], 5.0, NOW)
+            assert node.credit == 0.0  # nothing written yet
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert sum("INSERT INTO credit_ledger" in st for st in statements) == 1
+    async with world.db.transaction() as s:
+        node = await trust.lock_node(s, node_id)
+        assert node is not None and node.credit == 15.0
+        await trust.grant_credit(s, node, result_ids[1], 5.0, NOW)  # granted before: refused by the ledger
+
+    # A transaction that rolls back writes none of its grants; a revoke sees a grant queued before it.
+    with pytest.raises(RuntimeError):
+        async with world.db.transaction() as s:
+            node = await trust.lock_node(s, node_id)
+            await trust.grant_credit(s, node, new_id, 7.0, NOW)  # type: ignore[arg-type]
+            raise RuntimeError("rolled back")
+    async with world.db.transaction() as s:
+        node = await trust.lock_node(s, node_id)
+        assert node is not None
+        before = node.credit
+        await trust.grant_credit(s, node, new_id, 7.0, NOW)
+        await trust.revoke_credit(s, node, new_id, NOW)
+        assert node.credit == before
+    async with world.db.transaction() as s:
+        reasons = sorted(await s.scalars(select(CreditEntry.reason).where(CreditEntry.result_id == new_id)))
+        assert reasons == ["granted", "revoked"]
+        assert (await s.get(Node, node_id)).credit == before  # type: ignore[union-attr]
