@@ -31,6 +31,9 @@ class Settings:
     auto_migrate: bool = True
     lease_default_seconds: int = 3600
     max_output_bytes: int = 1 << 20
+    # Objects up to this size (most outputs) live in the database, not the object store:
+    # one transaction per batch instead of a file and fsync, or an S3 PUT, each. 0: none.
+    db_object_limit: int = 16 << 10
     max_leases_per_request: int = 64
     reaper_interval: float = 2.0
     # Rate limits (token buckets per worker process; 0 turns one off): see api/ratelimit.py.
@@ -136,6 +139,8 @@ def load_settings(
         raise SettingsError(
             f"object_store must be 'local', 'file:///path' or 's3://bucket', got {settings.object_store!r}"
         )
+    if not 0 <= settings.db_object_limit <= 1 << 20:
+        raise SettingsError(f"db_object_limit must be between 0 and 1048576 bytes, got {settings.db_object_limit}")
     if ":" not in settings.bind:
         raise SettingsError(f"bind must be HOST:PORT, got {settings.bind!r}")
     return settings

@@ -33,6 +33,7 @@ from coordinator.domain import expiry, nodes
 from coordinator.orchestrator import live as orchestrator_live
 from coordinator.settings import Settings
 from coordinator.store import UrlSigner, load_or_create_secret, open_store
+from coordinator.store.database_tier import DatabaseTier
 
 log = logging.getLogger("newral.coordinator")
 
@@ -76,6 +77,9 @@ async def _bootstrap(settings: Settings, clock: Callable[[], float]) -> Services
         s3_access_key=settings.s3_access_key or None,
         s3_secret_key=settings.s3_secret_key or None,
     )
+    if settings.db_object_limit:
+        store = DatabaseTier(store, db, limit=settings.db_object_limit,
+                             public_base_url=settings.resolved_public_url, signer=signer)
     async with db.transaction() as session:
         token = await nodes.ensure_admin(session, "admin", clock())
     if token is not None:

@@ -1,4 +1,5 @@
-"""Signed, expiring object URLs for the local-folder store (S3 serves its own)."""
+"""Signed, expiring object URLs for the local-folder store and for objects kept in
+the database (S3 serves its own)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from coordinator.api.state import Services
 from coordinator.errors import InvalidInput, NotFound, PayloadTooLarge
-from coordinator.store import LocalStore, ObjectNotFound, ObjectTooLarge
+from coordinator.store import LocalStore, ObjectNotFound, ObjectStore, ObjectTooLarge
+from coordinator.store.database_tier import DatabaseTier
 
 
-def _local(services: NamedDependency[Services]) -> LocalStore:
-    if not isinstance(services.store, LocalStore):
+def _local(services: NamedDependency[Services]) -> ObjectStore:
+    """The store, if this coordinator signs URLs for it: a local folder, or small objects
+    kept in the database (in front of S3, only download URLs of those are signed here)."""
+    if not isinstance(services.store, (LocalStore, DatabaseTier)):
         raise NotFound("this coordinator keeps objects in S3; use the URL it gave you")
     return services.store
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    LargeBinary,
     Double,
     ForeignKey,
     Index,
@@ -234,3 +235,12 @@ class Event(Base):
     workunit_id: Mapped[int | None] = mapped_column(BigInteger)
     result_id: Mapped[int | None] = mapped_column(BigInteger)
     data: Mapped[dict[str, Any]]
+
+
+class SmallObject(Base):
+    """An object-store object small enough to live in the database (store/database_tier.py)."""
+
+    __tablename__ = "small_objects"
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -18,6 +18,7 @@ from pathlib import Path
 import aioboto3
 import httpx
 import pytest
+from sqlalchemy import select
 
 import coordinator.store
 from coordinator.store import (
@@ -34,6 +35,9 @@ from coordinator.store import (
     UrlSigner,
     open_store,
 )
+from coordinator.db.database import Database
+from coordinator.db.models import SmallObject
+from coordinator.store.database_tier import DatabaseTier
 from tests.fixtures.s3 import S3Endpoint
 
 PUBLIC_BASE_URL = "http://coordinator.test:8000"
@@ -48,6 +52,8 @@ class Backend:
     """Every key physically stored, temporary files included: proof that nothing was written."""
     send: Callable[[PresignedRequest, bytes | None], Awaitable[bytes]]
     """Do what a volunteer's client does with a presigned request; return the body."""
+    signer: UrlSigner | None = None
+    """The key the coordinator signs its own URLs with (the local folder's)."""
 
 
 async def _local_backend(tmp_path: Path) -> Backend:
@@ -73,7 +79,7 @@ async def _local_backend(tmp_path: Path) -> Backend:
             return b""
         return await store.get(key, max_size=1 << 30)
 
-    return Backend("local", store, stored_keys, send)
+    return Backend("local", store, stored_keys, send, signer)
 
 
 async def _s3_backend(endpoint: S3Endpoint) -> Backend:
@@ -111,16 +117,67 @@ async def _s3_backend(endpoint: S3Endpoint) -> Backend:
     return Backend("s3", store, stored_keys, send)
 
 
-@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    if request.param == "local":
+TIER_LIMIT = 4096  # objects up to this size go to the database in the tier's harnesses
+
+
+async def _tier_backend(inner: Backend, database_url: str) -> Backend:
+    """The database tier in front of `inner`: small objects in `small_objects`, the rest in `inner`."""
+    db = Database(database_url)
+    signer = inner.signer or UrlSigner(os.urandom(32))  # one key per coordinator
+    tier = DatabaseTier(inner.store, db, limit=TIER_LIMIT, public_base_url=PUBLIC_BASE_URL, signer=signer)
+
+    async def stored_keys() -> set[str]:
+        async with db.transaction() as session:
+            rows = set(await session.scalars(select(SmallObject.key)))
+        return rows | await inner.stored_keys()
+
+    async def send(request: PresignedRequest, body: bytes | None) -> bytes:
+        if not request.url.startswith(PUBLIC_BASE_URL + OBJECTS_PATH) or request.method == "PUT":
+            return await inner.send(request, body)
+        # A download URL the coordinator signed for a row: what its objects route does.
+        url = httpx.URL(request.url)
+        key = url.path.removeprefix(OBJECTS_PATH)
+        signer.verify("get", key, int(url.params["exp"]), url.params["sig"])
+        return await tier.get(key, max_size=1 << 30)
+
+    async def close() -> None:
+        await tier.close()
+        await db.dispose()
+
+    harness = Backend(f"{inner.name} behind the database tier", tier, stored_keys, send)
+    harness.close = close  # type: ignore[attr-defined]
+    return harness
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3), "tier-local",
+                        pytest.param("tier-s3", marks=pytest.mark.s3)])
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def tier_database_url(backend_kind: str, request: pytest.FixtureRequest) -> str | None:
+    """The tier's database (made outside the event loop: its fixtures migrate with asyncio.run)."""
+    if backend_kind == "tier-local":
+        return str(request.getfixturevalue("sqlite_url"))
+    if backend_kind == "tier-s3":
+        return str(request.getfixturevalue("pg_url"))
+    return None
+
+
+@pytest.fixture
+async def backend(backend_kind: str, tier_database_url: str | None, request: pytest.FixtureRequest,
+                  tmp_path: Path) -> AsyncIterator[Backend]:
+    if backend_kind.endswith("local"):
         harness = await _local_backend(tmp_path)
     else:
         harness = await _s3_backend(request.getfixturevalue("s3_endpoint"))
+    if tier_database_url is not None:
+        harness = await _tier_backend(harness, tier_database_url)
     try:
         yield harness
     finally:
-        await harness.store.close()
+        await getattr(harness, "close", harness.store.close)()
 
 
 @pytest.fixture
@@ -272,8 +329,8 @@ async def test_invalid_keys_are_refused_and_nothing_is_written(
             with pytest.raises(InvalidKey):
                 await call(key)
     assert await backend.stored_keys() == set()
-    # Nothing escaped the local root either.
-    assert {p.name for p in tmp_path.iterdir()} <= {"objects"}
+    # Nothing escaped the local root either (the tier's SQLite database lives beside it).
+    assert {p.name for p in tmp_path.iterdir() if not p.name.startswith("coordinator.sqlite3")} <= {"objects"}
 
 
 async def test_invalid_key_is_also_a_value_error(store: ObjectStore) -> None:
@@ -333,7 +390,7 @@ async def test_description_names_the_place_and_no_secret(
 ) -> None:
     description = backend.store.description
     assert description in repr(backend.store)
-    if backend.name == "s3":
+    if backend.name.startswith("s3"):
         endpoint: S3Endpoint = request.getfixturevalue("s3_endpoint")
         assert description.startswith("s3://test-")
         assert endpoint.endpoint_url in description
@@ -514,3 +571,31 @@ def test_public_surface_is_deliberate() -> None:
     ]
     for name in coordinator.store.__all__:
         assert getattr(coordinator.store, name).__module__.startswith("coordinator.store.")
+
+
+# --- the database tier -------------------------------------------------------------
+
+
+async def test_the_tier_keeps_small_objects_as_rows_and_big_ones_in_the_backend(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    backend = await _tier_backend(await _local_backend(tmp_path), sqlite_url)
+    tier = backend.store
+    assert isinstance(tier, DatabaseTier)
+    try:
+        await tier.put("small", b"x" * TIER_LIMIT)
+        await tier.put("big", b"y" * (TIER_LIMIT + 1))
+        assert await tier.backend.head("small") is None  # a row, not a file
+        assert await tier.backend.head("big") == ObjectInfo("big", TIER_LIMIT + 1)
+        for key, data in (("small", b"x" * TIER_LIMIT), ("big", b"y" * (TIER_LIMIT + 1))):
+            assert await backend.send(await tier.download_url(key, 60), None) == data
+        # Rewritten big, the row goes: the file is what readers get.
+        await tier.put("small", b"z" * (TIER_LIMIT + 5))
+        assert await backend.stored_keys() == {"small", "big"}
+        assert await tier.backend.head("small") == ObjectInfo("small", TIER_LIMIT + 5)
+        assert await tier.get("small", 1 << 20) == b"z" * (TIER_LIMIT + 5)
+        # And rewritten small again, the row shadows the file.
+        await tier.put("small", b"w")
+        assert await tier.get("small", 10) == b"w" and await tier.head("small") == ObjectInfo("small", 1)
+    finally:
+        await backend.close()  # type: ignore[attr-defined]
