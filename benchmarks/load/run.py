@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import collections
 import json
 import os
+import pickle
 import shutil
 import statistics
 import subprocess
@@ -32,6 +34,7 @@ import asyncpg
 import httpx
 
 from coordinator.cli import processes
+from cyext import bpsw_format
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,7 +121,24 @@ def _short(frame: str) -> str:
     return f"{name} ({tail})"
 
 
-def run_once(args: argparse.Namespace, workers: int) -> None:
+FIRST = 10**12  # the work: bpsw-hunter sweeps of 1,000 integers from here
+CHUNK = 1000
+
+
+def precompute_outputs(count: int, path: Path) -> None:
+    """Every workunit's report fields, so the client processes spend no CPU on sweeps."""
+    began = time.time()
+    fields = {}
+    for k in range(count):
+        a = FIRST + CHUNK * k
+        data = bpsw_format.encode(bpsw_format.run_sweep(a, a + CHUNK))
+        fields[a] = {"size": len(data), "sha256": bpsw_format.digest(data), "output": base64.b64encode(data).decode()}
+    with open(path, "wb") as f:
+        pickle.dump(fields, f)
+    print(f"  computed the {count} outputs ahead in {time.time() - began:.1f} s")
+
+
+def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"newral-load-w{workers}-"))
     port = processes.free_port()
     url = f"http://127.0.0.1:{port}"
@@ -135,14 +155,14 @@ def run_once(args: argparse.Namespace, workers: int) -> None:
                                       "replication_policy": "fixed"}).raise_for_status()
             began = time.time()
             made = 0
-            a = 10**12
+            a = FIRST
             while made < args.workunits:
                 n = min(50_000, args.workunits - made)
-                r = c.post("/projects/load/work", json={"params": {"a": str(a), "b": str(a + 1000 * n),
-                                                                   "chunk": 1000}})
+                r = c.post("/projects/load/work", json={"params": {"a": str(a), "b": str(a + CHUNK * n),
+                                                                   "chunk": CHUNK}})
                 r.raise_for_status()
                 made += r.json()["workunits"]
-                a += 1000 * n
+                a += CHUNK * n
             print(f"  submitted {made} workunits in {time.time() - began:.1f} s")
         # A freshly bulk-loaded table has no statistics until autovacuum gets to it, and the
         # lease query's plan then degrades to a nested loop over all results (about 3 s per
@@ -155,7 +175,8 @@ def run_once(args: argparse.Namespace, workers: int) -> None:
             clients.append(subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.load.clients", "--url", url, "--admin", admin,
                  "--nodes", str(n), "--prefix", f"p{i}", "--batch", str(args.batch),
-                 "--connections", str(args.connections), "--report", args.report, "--think", str(args.think)],
+                 "--connections", str(args.connections), "--report", args.report, "--think", str(args.think),
+                 "--outputs", str(outputs)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT))
         for p in clients:  # every node enrolled before the clock starts
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
@@ -231,8 +252,11 @@ def main() -> None:
     args = p.parse_args()
     print(f"load harness {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")
-    for w in args.workers:
-        run_once(args, w)
+    with tempfile.TemporaryDirectory(prefix="newral-load-outputs-") as tmp:
+        outputs = Path(tmp) / "outputs.pickle"
+        precompute_outputs(args.workunits, outputs)
+        for w in args.workers:
+            run_once(args, w, outputs)
 
 
 if __name__ == "__main__":
