@@ -81,15 +81,19 @@ def _check(out: SweepOutput) -> None:
         raise FormatError(f"range [{out.a}, {out.b}) is not within 0 <= a <= b <= 2**64")
     if not 0 <= out.prime_count <= out.b - out.a:
         raise FormatError(f"prime count {out.prime_count} is impossible for [{out.a}, {out.b})")
-    if not isinstance(out.block_counts, tuple) or any(type(c) is not int for c in out.block_counts):
+    counts = out.block_counts
+    if not isinstance(counts, tuple) or not set(map(type, counts)) <= {int}:
         raise FormatError("block_counts must be a tuple of ints")
-    bounds = block_bounds(out.a, out.b)
-    if len(out.block_counts) != len(bounds):
-        raise FormatError(f"[{out.a}, {out.b}) has {len(bounds)} audit blocks, got {len(out.block_counts)} counts")
-    for (lo, hi), c in zip(bounds, out.block_counts, strict=True):
-        if not 0 <= c <= hi - lo:
-            raise FormatError(f"prime count {c} is impossible for the block [{lo}, {hi})")
-    if sum(out.block_counts) != out.prime_count:
+    length, blocks = block_layout(out.a, out.b)
+    if len(counts) != blocks:
+        raise FormatError(f"[{out.a}, {out.b}) has {blocks} audit blocks, got {len(counts)} counts")
+    # Every block is `length` long but the last; check the extremes, name the culprit if any.
+    if counts and (min(counts) < 0 or max(counts[:-1], default=0) > length
+                   or counts[-1] > out.b - out.a - (blocks - 1) * length):
+        for (lo, hi), c in zip(block_bounds(out.a, out.b), counts, strict=True):
+            if not 0 <= c <= hi - lo:
+                raise FormatError(f"prime count {c} is impossible for the block [{lo}, {hi})")
+    if sum(counts) != out.prime_count:
         raise FormatError(f"the block counts add up to {sum(out.block_counts)}, not to {out.prime_count} primes")
     if not isinstance(out.pseudoprimes, tuple):
         raise FormatError("pseudoprimes must be a tuple of (n, bool) pairs")
@@ -122,6 +126,16 @@ def _parse_int(token: str, what: str) -> int:
     return canonical.decimal(token, what, 20, FormatError)
 
 
+def _parse_counts(tokens: list[str]) -> tuple[int, ...]:
+    """Up to 256 small counts: plain int() when every token is a canonical decimal (the
+    common case, checked in bulk); otherwise the strict parser names the bad token."""
+    joined = "".join(tokens)
+    if joined.isascii() and joined.isdigit() and all(t and len(t) <= 20 and (t[0] != "0" or t == "0")
+                                                     for t in tokens):
+        return tuple(map(int, tokens))
+    return tuple(_parse_int(c, "block count") for c in tokens)
+
+
 def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
     """Parses canonical bytes; raises FormatError on anything encode() would not produce."""
     lines = canonical.text_lines(data, max_size, FormatError)
@@ -147,7 +161,7 @@ def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
         b=_parse_int(range_parts[2], "range end"),
         prime_count=_parse_int(count_parts[1], "prime count"),
         pseudoprimes=tuple(pseudoprimes),
-        block_counts=tuple(_parse_int(c, "block count") for c in counts_parts[1:]),
+        block_counts=_parse_counts(counts_parts[1:]),
     )
     if encode(out) != data:  # also runs every range and ordering check
         raise FormatError("result is not in canonical form")

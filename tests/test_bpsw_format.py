@@ -170,3 +170,11 @@ FOUR = (0, 0, 1, 1, 0, 1, 0, 1, 0, 0)  # the primes of [0, 10), one block each
 def test_encode_rejects_impossible_outputs(out):
     with pytest.raises(FormatError):
         fmt.encode(out)
+
+
+def test_a_count_too_big_for_the_shorter_last_block_is_refused() -> None:
+    # [0, 1001): 251 blocks of 4 integers, the last one [1000, 1001) of one.
+    counts = (0,) * 250 + (2,)
+    with pytest.raises(FormatError, match=r"impossible for the block \[1000, 1001\)"):
+        fmt.encode(SweepOutput(a=0, b=1001, prime_count=2, pseudoprimes=(), block_counts=counts))
+    assert fmt.encode(SweepOutput(a=0, b=1001, prime_count=1, pseudoprimes=(), block_counts=(0,) * 250 + (1,)))
