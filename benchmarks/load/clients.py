@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 import httpx
+import msgspec
 
 from cyext import bpsw_format
 
@@ -27,8 +28,11 @@ CAPS = {"platform": "linux", "arch": "x86_64", "cores": 1, "memory_bytes": 1 << 
 
 
 class Recorder:
-    def __init__(self, start_at: float, stop_at: float) -> None:
-        self.start_at, self.stop_at = start_at, stop_at
+    def __init__(self, begin_at: float, start_at: float, stop_at: float) -> None:
+        # Nodes start at begin_at; only requests that end in [start_at, stop_at) are
+        # counted (work done in the window, and how long it took), so the rush of the
+        # first leases (the warm-up) does not weigh on the figures.
+        self.begin_at, self.start_at, self.stop_at = begin_at, start_at, stop_at
         self.latency: dict[str, list[float]] = {"lease": [], "upload": [], "report": []}
         self.leased = self.reported = self.errors = 0
         self.statuses: dict[str, int] = {}
@@ -38,11 +42,35 @@ class Recorder:
 
     def note(self, kind: str, began: float, response: httpx.Response) -> None:
         ended = time.time()
-        if self.measuring(began):
+        if self.measuring(ended):
             self.latency[kind].append(ended - began)
             if response.status_code >= 400:
                 key = f"{kind}:{response.status_code}"
                 self.statuses[key] = self.statuses.get(key, 0) + 1
+
+
+class Gated:
+    """The HTTP client, with at most `limit` requests in flight: waiting nodes queue on a
+    semaphore (cheap) rather than inside httpx's connection pool (whose bookkeeping grows
+    with the number of waiting requests and made the generator itself the bottleneck).
+    Bodies are encoded and decoded with msgspec."""
+
+    def __init__(self, http: httpx.AsyncClient, limit: int) -> None:
+        self.http = http
+        self.gate = asyncio.Semaphore(limit)
+
+    async def post(self, url: str, *, headers: dict[str, str], json: Any) -> httpx.Response:
+        body = msgspec.json.encode(json)
+        async with self.gate:
+            return await self.http.post(url, content=body, headers={**headers, "content-type": "application/json"})
+
+    async def request(self, method: str, url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        async with self.gate:
+            return await self.http.request(method, url, content=content, headers=headers)
+
+
+def body(response: httpx.Response) -> Any:
+    return msgspec.json.decode(response.content)
 
 
 async def enrol(http: httpx.AsyncClient, url: str, admin: str, name: str, gate: asyncio.Semaphore) -> dict[str, str]:
@@ -56,9 +84,9 @@ async def enrol(http: httpx.AsyncClient, url: str, admin: str, name: str, gate: 
     return {"Authorization": f"Bearer {r.json()['node_id']}.{r.json()['secret']}"}
 
 
-async def node_loop(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: int, rec: Recorder,
+async def node_loop(http: Gated, url: str, auth: dict[str, str], batch: int, rec: Recorder,
                     mode: str, think: float) -> None:
-    while time.time() < rec.start_at:
+    while time.time() < rec.begin_at:
         await asyncio.sleep(random.uniform(0.0, 0.01 + think))  # spread the first leases over the think time
     while time.time() < rec.stop_at:
         try:
@@ -90,7 +118,7 @@ def report_of(a: dict[str, Any]) -> dict[str, Any]:
             **fields}
 
 
-async def cycle(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: int, rec: Recorder,
+async def cycle(http: Gated, url: str, auth: dict[str, str], batch: int, rec: Recorder,
                 mode: str, think: float) -> None:
     began = time.time()
     r = await http.post(f"{url}/api/v1/work/lease", json={"max_results": batch, "bundle_refs": True},
@@ -99,8 +127,8 @@ async def cycle(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: 
     if r.status_code != 200:
         await asyncio.sleep(0.2)
         return
-    assignments = r.json()["assignments"]
-    if rec.measuring(began):
+    assignments = body(r)["assignments"]
+    if rec.measuring(time.time()):
         rec.leased += len(assignments)
     if not assignments:
         await asyncio.sleep(0.5)
@@ -110,8 +138,8 @@ async def cycle(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: 
         began = time.time()
         r = await http.post(f"{url}/api/v1/work/report-batch", headers=auth, json={"reports": reports})
         rec.note("report", began, r)
-        if r.status_code == 200 and rec.measuring(began):
-            receipts = r.json()["receipts"]
+        if r.status_code == 200 and rec.measuring(time.time()):
+            receipts = body(r)["receipts"]
             rec.reported += sum(x["ok"] for x in receipts)
             for x in receipts:
                 if not x["ok"]:
@@ -129,7 +157,7 @@ async def cycle(http: httpx.AsyncClient, url: str, auth: dict[str, str], batch: 
             "result_id": a["result_id"], "outcome": "success", "size": len(data),
             "sha256": bpsw_format.digest(data), "cpu_seconds": 0.001, "wall_seconds": 0.001})
         rec.note("report", began, r)
-        if r.status_code == 200 and rec.measuring(began):
+        if r.status_code == 200 and rec.measuring(time.time()):
             rec.reported += 1
 
 
@@ -146,9 +174,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         auths = await asyncio.gather(*(enrol(http, args.url, args.admin, f"{args.prefix}-{i}", gate)
                                        for i in range(args.nodes)))
         print("ready", flush=True)
-        start_at, stop_at = (float(x) for x in (await asyncio.to_thread(sys.stdin.readline)).split())
-        rec = Recorder(start_at, stop_at)
-        tasks = [asyncio.create_task(node_loop(http, args.url, auth, args.batch, rec, args.report, args.think))
+        begin_at, start_at, stop_at = (float(x) for x in (await asyncio.to_thread(sys.stdin.readline)).split())
+        rec = Recorder(begin_at, start_at, stop_at)
+        gated = Gated(http, args.connections)
+        tasks = [asyncio.create_task(node_loop(gated, args.url, auth, args.batch, rec, args.report, args.think))
                  for auth in auths]
         # Cycles still in flight when the window closes are abandoned, not waited for.
         done, pending = await asyncio.wait(tasks, timeout=max(1.0, stop_at - time.time() + 2))

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 
 from coordinator.cli import processes
 from cyext import bpsw_format
@@ -70,7 +71,7 @@ def start_coordinator(data_dir: Path, port: int, db_url: str, workers: int) -> s
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "NEWRAL_RATE_ENROL_PER_ADDRESS": "0", "NEWRAL_RATE_LEASE_PER_ADDRESS": "0",
            "NEWRAL_RATE_LEASE_PER_NODE": "0", "NEWRAL_LOG_LEVEL": "WARNING",
-           "NEWRAL_MAX_LEASES_PER_REQUEST": "64"}
+           "NEWRAL_MAX_LEASES_PER_REQUEST": "256"}
     cmd = [sys.executable, "-m", "coordinator.cli.serve", "--data-dir", str(data_dir),
            "--bind", f"127.0.0.1:{port}", "--database-url", db_url, "--workers", str(workers)]
     log = open(data_dir / "coordinator.log", "ab")
@@ -85,6 +86,23 @@ def server_pids(proc: subprocess.Popen[bytes]) -> list[int]:
     return kids or [proc.pid]
 
 
+def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each role's processes (and their children), and by
+    PostgreSQL's backends, and by everything else on the machine."""
+    used: dict[str, float] = dict.fromkeys([*roles, "postgres", "other"], 0.0)
+    owner = {pid: role for role, pids in roles.items() for pid in pids}
+    for proc in psutil.process_iter(["pid", "ppid", "name"]):
+        try:
+            times = proc.cpu_times()
+            role = owner.get(proc.info["pid"]) or owner.get(proc.info["ppid"])
+            if role is None:
+                role = "postgres" if proc.info["name"].startswith("postgres") else "other"
+            used[role] += times.user + times.system
+        except psutil.Error:
+            continue
+    return used
+
+
 def profile_summary(raw_files: list[Path], top: int = 15) -> list[str]:
     """py-spy raw (collapsed) stacks: top frames by own samples, and our code inclusive."""
     own: collections.Counter[str] = collections.Counter()
@@ -95,8 +113,8 @@ def profile_summary(raw_files: list[Path], top: int = 15) -> list[str]:
             continue
         for line in f.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
-            if not stack:
-                continue
+            if not stack or not count.isdigit():
+                continue  # a line py-spy cut short
             n = int(count)
             total += n
             frames = [fr for fr in stack.split(";") if fr]
@@ -181,13 +199,17 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
         for p in clients:  # every node enrolled before the clock starts
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
         print(f"  enrolled {args.nodes} nodes in {time.time() - began:.1f} s")
-        start_at = time.time() + 1.0
+        begin_at = time.time() + 1.0
+        start_at = begin_at + args.warmup
         stop_at = start_at + args.duration
         for p in clients:
             assert p.stdin is not None
-            p.stdin.write(f"{start_at} {stop_at}\n")
+            p.stdin.write(f"{begin_at} {start_at} {stop_at}\n")
             p.stdin.flush()
         pids = server_pids(coord)
+        roles = {"coordinator": [coord.pid, *pids], "load clients": [p.pid for p in clients]}
+        time.sleep(max(0.0, start_at - time.time()))
+        cpu_before = cpu_by_role(roles)
         spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
         if args.profile and spy:
             delay = max(0.0, start_at - time.time())
@@ -197,6 +219,8 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
                     [spy, "record", "--pid", str(pid), "--duration", str(int(args.duration)),
                      "--rate", "50", "--format", "raw", "--output", str(tmp / f"profile-{pid}.txt"),
                      "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(max(0.0, stop_at - time.time()))
+        cpu_after = cpu_by_role(roles)
         outs = [json.loads(p.communicate(timeout=args.duration + 600)[0].strip().splitlines()[-1])
                 for p in clients]
         for s in spies:
@@ -211,7 +235,7 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
     reported = sum(o["reported"] for o in outs)
     print(f"== coordinator on PostgreSQL, {workers} worker process(es), {args.nodes} nodes in "
           f"{args.procs} client processes, batch {args.batch}, reports {args.report}, think {args.think:g} s, "
-          f"{args.duration:.0f} s measured")
+          f"{args.duration:.0f} s measured after {args.warmup:.0f} s of warm-up")
     print(f"  workunits leased:   {leased:7d}  = {leased / args.duration:8.1f} /s")
     print(f"  workunits reported: {reported:7d}  = {reported / args.duration:8.1f} /s")
     for kind in ("lease", "upload", "report"):
@@ -221,6 +245,8 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
         errors.update(o["statuses"])
     failed = sum(o["failed_nodes"] for o in outs)
     print(f"  HTTP errors: {dict(errors) or 'none'}; nodes that crashed: {failed}")
+    print("  CPU in the window, in cores: " + ", ".join(
+        f"{role} {(cpu_after[role] - cpu_before[role]) / args.duration:.2f}" for role in cpu_after))
     for o in outs:
         for f in o["failures"]:
             print(f"    {f[:300]}")
@@ -237,6 +263,7 @@ def main() -> None:
     p.add_argument("--nodes", type=int, default=1000)
     p.add_argument("--procs", type=int, default=4)
     p.add_argument("--duration", type=float, default=20.0)
+    p.add_argument("--warmup", type=float, default=10.0, help="seconds of load before the measured window")
     p.add_argument("--batch", type=int, default=8, help="max_results per lease")
     p.add_argument("--connections", type=int, default=32, help="HTTP connections per client process")
     p.add_argument("--workunits", type=int, default=40_000)
