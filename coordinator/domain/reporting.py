@@ -311,15 +311,15 @@ async def _apply(session: AsyncSession, node_id: str,
     workunits = {wu.id: wu for wu in await session.scalars(
         select(Workunit).where(Workunit.id.in_({p.workunit_id for p in pending}))
         .order_by(Workunit.id).with_for_update())}
-    results = {r.id: r for r in await session.scalars(
-        select(Result).where(Result.id.in_([p.report.result_id for p in pending]))
-        .order_by(Result.id).with_for_update())}
+    # Every result of these workunits, locked, in one query: the reported ones, and their
+    # siblings, which the quorum decisions read (a replica reported meanwhile is seen).
+    siblings: dict[int, list[Result]] = {wu_id: [] for wu_id in workunits}
+    for r in await session.scalars(
+            select(Result).where(Result.workunit_id.in_(list(workunits))).order_by(Result.id).with_for_update()):
+        siblings[r.workunit_id].append(r)
+    results = {r.id: r for group in siblings.values() for r in group}
     node = await trust.lock_node(session, node_id)
     assert node is not None
-    # Every result of these workunits, in one query (the quorum decisions need them).
-    siblings: dict[int, list[Result]] = {wu_id: [] for wu_id in workunits}
-    for r in await session.scalars(select(Result).where(Result.workunit_id.in_(list(workunits)))):
-        siblings[r.workunit_id].append(r)
     done: list[tuple[_Pending, Receipt | Refusal]] = []
     for p in sorted(pending, key=lambda p: p.workunit_id):
         try:
