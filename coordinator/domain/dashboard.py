@@ -5,6 +5,7 @@ nothing here writes."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,18 +275,20 @@ async def findings(session: AsyncSession) -> Findings:
     rows = (await session.execute(
         select(Finding, Project.name).join(Project, Project.id == Finding.project_id)
         .order_by(Finding.id.desc()))).all()
-    claims, other, carmichael = [], [], []
+    claims: list[FindingRow] = []
+    other: list[FindingRow] = []
+    numbers: list[tuple[int, str, int | None]] = []  # Carmichael numbers to show, with their origin
     for f, project in rows:
         row = FindingRow(f.id, project, f.kind, f.value, f.status, f.workunit_id, f.result_id,
                          dict(f.data or {}), f.created_at)
         if f.kind.startswith("bpsw"):
             claims.append(row)
         elif f.kind.startswith("carmichael"):
-            carmichael.append(_carmichael(int(f.value), project, f.workunit_id))
+            numbers.append((int(f.value), project, f.workunit_id))
         else:
             other.append(row)
     # Carmile's enumerations keep their numbers in the validated workunits' summaries.
-    total = len(carmichael)
+    total = len(numbers)
     per_decade: list[DecadeRow] = []
     for p in await projects.list_projects(session):
         status = await projects.status(session, p)
@@ -303,11 +306,13 @@ async def findings(session: AsyncSession) -> Findings:
                                                         Workunit.state == "validated")
             .order_by(Workunit.id.desc()))).all()
         for wu_id, summary in summaries:
-            if len(carmichael) >= MAX_CARMICHAEL_ROWS:
+            if len(numbers) >= MAX_CARMICHAEL_ROWS:
                 break
             if isinstance(summary, dict) and summary.get("step") == "enumerate":
-                for n in summary.get("numbers", [])[:MAX_CARMICHAEL_ROWS - len(carmichael)]:
-                    carmichael.append(_carmichael(int(n), p.name, wu_id))
+                for n in summary.get("numbers", [])[:MAX_CARMICHAEL_ROWS - len(numbers)]:
+                    numbers.append((int(n), p.name, wu_id))
+    # Factoring each number for its certificate is CPU work: off the event loop.
+    carmichael = await asyncio.to_thread(lambda: [_carmichael(*row) for row in numbers])
     return Findings(claims, carmichael, total, per_decade, other)
 
 
