@@ -38,12 +38,29 @@ PLAN_EVENT_SECONDS = 600.0  # the plan is refreshed every pass but logged at mos
 REPEAT_SECONDS = 6 * 3600.0  # a queue-dry or drift recommendation is not made again sooner
 
 
+# One pass at a time across every coordinator process on one PostgreSQL database (a
+# transaction-level advisory lock), so two processes never make the same recommendation
+# twice. SQLite coordinators are one process, whose transactions are serialised anyway.
+PASS_LOCK_KEY = 0x6E657772616C  # "newral"
+
+
 @dataclass
 class PassReport:
     mode: str
     reissued: int = 0
     recommended: int = 0
     planned_nodes: int = 0
+    skipped: bool = False  # another process was running its pass
+
+
+async def _exclusive(session: AsyncSession, wait: bool) -> bool:
+    """Takes the pass lock until the transaction ends; False if busy and not waiting."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
+        await session.execute(select(func.pg_advisory_xact_lock(PASS_LOCK_KEY)))
+        return True
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(PASS_LOCK_KEY))))
 
 
 @dataclass(frozen=True)
@@ -63,10 +80,15 @@ class Models:
         return min(2.0, max(0.5, self.runtime.cost_exponent("")))
 
 
-async def run_pass(session: AsyncSession, now: float) -> PassReport:
+async def run_pass(session: AsyncSession, now: float, *, wait: bool = True) -> PassReport:
+    """One pass, in the caller's transaction. `wait`: if another process is running
+    its pass, wait for it to end (else skip this one)."""
     state = await modes.current(session)
     report = PassReport(state.mode)
     if state.mode == "off":
+        return report
+    if not await _exclusive(session, wait):
+        report.skipped = True
         return report
     leases = await features.from_database(session, HISTORY_LEASES)
     models = await _models(session, state, leases, now)
@@ -213,7 +235,7 @@ async def loop(db: Database, clock: Callable[[], float], interval: float = PASS_
     while True:
         try:
             async with db.transaction() as session:
-                done = await run_pass(session, clock())
+                done = await run_pass(session, clock(), wait=False)
             if done.reissued or done.recommended:
                 log.info("orchestrator.pass mode=%s reissued=%d recommended=%d planned_nodes=%d",
                          done.mode, done.reissued, done.recommended, done.planned_nodes)

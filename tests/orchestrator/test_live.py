@@ -4,6 +4,7 @@ Off and Advisory change no work; Partial and Full act, each action an event."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,28 @@ async def test_queue_dry_and_drift_recommendations_wait_for_an_admin(world: Worl
     assert sum(1 for _, w, st, _ in results if w == asg.workunit_id and st == "unsent") == 1
     [raised] = [e for e in await _events(world.db) if e.kind == "orchestrator.replication_raised"]
     assert raised.node_id == node.id and raised.data["by"] == "admin"
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # several processes: PostgreSQL
+async def test_two_coordinator_processes_never_make_the_same_recommendation_twice(
+        world: World, database_url: str) -> None:
+    await _straggler(world)
+    await _set(world, "advisory")
+    other = Database(database_url)  # another coordinator process on the same database
+    try:
+        async def pass_in(db: Database, wait: bool) -> live.PassReport:
+            async with db.transaction() as s:
+                return await live.run_pass(s, world.now + 60, wait=wait)
+
+        # Both at once: one waits for the other's transaction, then sees its recommendation.
+        first, second = await asyncio.gather(pass_in(world.db, True), pass_in(other, True))
+        assert sorted([first.recommended, second.recommended]) == [0, first.recommended + second.recommended]
+        async with world.db.transaction() as s:
+            assert len([r for r in await advice.listing(s) if r.kind == "reissue-straggler"]) == 1
+        # The periodic pass does not wait: while another process holds the pass, it skips.
+        async with other.transaction() as s:
+            await live.run_pass(s, world.now + 120)
+            skipped = await pass_in(world.db, False)
+        assert skipped.skipped and skipped.recommended == 0
+    finally:
+        await other.dispose()
