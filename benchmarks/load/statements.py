@@ -34,7 +34,7 @@ CAPS = {"platform": "linux", "arch": "x86_64", "cores": 2, "memory_bytes": 1 << 
 BASE = "http://testserver.local"
 
 
-async def measure(server_dsn: str, batch: int, rounds: int, show: int = 0) -> None:
+async def measure(server_dsn: str, batch: int, rounds: int, show: int = 0, policy: str = "fixed") -> None:
     name = f"newral_statements_{os.getpid()}"
     conn = await asyncpg.connect(server_dsn)
     await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -42,14 +42,14 @@ async def measure(server_dsn: str, batch: int, rounds: int, show: int = 0) -> No
     await conn.close()
     url = server_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
     try:
-        await _run(url, batch, rounds, show)
+        await _run(url, batch, rounds, show, policy)
     finally:
         conn = await asyncpg.connect(server_dsn)
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await conn.close()
 
 
-async def _run(url: str, batch: int, rounds: int, show: int = 0) -> None:
+async def _run(url: str, batch: int, rounds: int, show: int = 0, policy: str = "fixed") -> None:
     tmp = Path(tempfile.mkdtemp(prefix="newral-statements-"))
     settings = load_settings(environ={}, data_dir=tmp, database_url=url, public_url=BASE, reaper_interval=3600.0,
                              rate_lease_per_address=0, rate_lease_per_node=0, max_leases_per_request=1000)
@@ -69,10 +69,11 @@ async def _run(url: str, batch: int, rounds: int, show: int = 0) -> None:
 
         admin = {"Authorization": "Bearer " + (tmp / "admin-token").read_text().strip()}
         await client.post("/api/v1/admin/projects", headers=admin,
-                          json={"name": "load", "app": "bpsw-hunter", "replication_policy": "fixed"})
+                          json={"name": "load", "app": "bpsw-hunter", "replication_policy": policy})
         a = 10**12
         await client.post("/api/v1/admin/projects/load/work", headers=admin,
-                          json={"params": {"a": str(a), "b": str(a + 1000 * batch * rounds), "chunk": 1000}})
+                          json={"params": {"a": str(a), "b": str(a + 1000 * batch * rounds), "chunk": 1000},
+                                **({} if policy == "fixed" else {"min_quorum": 2, "target_results": 2})})
         token = (await client.post("/api/v1/admin/enrolment-tokens", json={}, headers=admin)).json()["token"]
         body = (await client.post("/api/v1/enrol", json={"token": token, "name": "n", "capabilities": CAPS})).json()
         node = {"Authorization": f"Bearer {body['node_id']}.{body['secret']}"}
@@ -92,7 +93,7 @@ async def _run(url: str, batch: int, rounds: int, show: int = 0) -> None:
             r = await client.post("/api/v1/work/report-batch", json={"reports": reports}, headers=node)
             took["report"] += time.perf_counter() - began
             assert all(x["ok"] for x in r.json()["receipts"]), r.text
-    print(f"load average {os.getloadavg()[0]:.1f}; batch {batch}, {rounds} rounds")
+    print(f"load average {os.getloadavg()[0]:.1f}; batch {batch}, {rounds} rounds, policy {policy}")
     for kind in ("lease", "report"):
         print(f"  {kind:6s}: {counts[kind] / rounds:6.1f} statements per request, "
               f"{counts[kind] / rounds / batch:5.1f} per workunit, {took[kind] / rounds * 1000:6.1f} ms per request")
@@ -107,9 +108,11 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--show", type=int, default=0, help="list this many of the commonest report statements")
+    p.add_argument("--policy", default="fixed", choices=("fixed", "boinc", "newral"),
+                   help="replication policy (fixed: quorum 1; the others replicate and audit)")
     p.add_argument("--pg", default=os.environ.get("NEWRAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
-    asyncio.run(measure(args.pg, args.batch, args.rounds, args.show))
+    asyncio.run(measure(args.pg, args.batch, args.rounds, args.show, args.policy))
 
 
 if __name__ == "__main__":

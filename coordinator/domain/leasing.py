@@ -5,10 +5,11 @@ coordinators never hand out the same slot; SQLite runs writes one at a time."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import Row, case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -115,8 +116,10 @@ async def lease(
     ).all()
     assignments = []
     rng = rng or random.SystemRandom()  # nodes must not predict their spot-checks
+    replicas = await _replica_states(session, rows)
     for result, wu, project_name, policy, app_name, version in rows:
-        await _adapt_replication(session, node, result, wu, policy, rng, trust_cfg, now)
+        if wu.id in replicas:
+            await _adapt_replication(session, node, result, wu, policy, replicas[wu.id], rng, trust_cfg, now)
         result.state = "leased"
         result.node_id = node.id
         result.leased_at = now
@@ -159,22 +162,42 @@ async def _share_order(session: AsyncSession, names: list[str] | None) -> list[i
     return shares.order([shares.ProjectLoad(pid, share[pid], running.get(pid, 0), 1) for pid in waiting])
 
 
+@dataclass(frozen=True)
+class _Replicas:
+    first_out: bool  # no other replica of the workunit has left yet
+    locked: bool  # this transaction holds the workunit's lock
+
+
+async def _replica_states(session: AsyncSession, rows: Sequence[Row[Any]]) -> dict[int, _Replicas]:
+    """For the workunits whose replication may adapt (quorum 2 or more, not "fixed"):
+    the states of their other results, and whether this transaction could lock them
+    (skip-locked: if a concurrent lease of a sibling holds one, keep its quorum rather
+    than wait). Two queries for the whole lease, not two per workunit."""
+    adaptive = {wu.id: result.id for result, wu, _, policy, _, _ in rows if wu.min_quorum >= 2 and policy != "fixed"}
+    if not adaptive:
+        return {}
+    others: dict[int, list[str]] = {wu_id: [] for wu_id in adaptive}
+    for wu_id, result_id, state in (await session.execute(
+            select(Result.workunit_id, Result.id, Result.state).where(Result.workunit_id.in_(list(adaptive))))).all():
+        if result_id != adaptive[wu_id]:
+            others[wu_id].append(state)
+    first = [wu_id for wu_id, states in others.items() if all(state == "unsent" for state in states)]
+    locked = set(await session.scalars(
+        select(Workunit.id).where(Workunit.id.in_(first)).order_by(Workunit.id).with_for_update(skip_locked=True))
+    ) if first else set()
+    return {wu_id: _Replicas(all(state == "unsent" for state in states), wu_id in locked)
+            for wu_id, states in others.items()}
+
+
 async def _adapt_replication(session: AsyncSession, node: Node, result: Result, wu: Workunit, policy: str,
-                             rng: random.Random, cfg: reputation.TrustConfig, now: float) -> None:
+                             replicas: _Replicas, rng: random.Random, cfg: reputation.TrustConfig,
+                             now: float) -> None:
     """Adaptive replication, decided when the first replica of a workunit leaves:
     a trusted node may run it alone (quorum 1), the other replicas are then cancelled."""
-    if wu.min_quorum < 2 or policy == "fixed":
-        return
-    siblings = list(await session.scalars(
-        select(Result.state).where(Result.workunit_id == wu.id, Result.id != result.id)))
-    if any(state != "unsent" for state in siblings):
+    if not replicas.first_out:
         return  # another replica is already out: this one is its partner
-    # Changing the workunit needs its lock; if another transaction holds it (a
-    # concurrent lease of a sibling), keep the quorum rather than wait.
-    locked = await session.scalar(
-        select(Workunit.id).where(Workunit.id == wu.id).with_for_update(skip_locked=True))
-    if locked is None:
-        return
+    if not replicas.locked:
+        return  # a concurrent transaction holds the workunit: keep the quorum rather than wait
     decision = reputation.decide_replication(policy, trust.state_of(node), node.consecutive_valid, cfg, rng)
     wu.verification = {"mode": decision.mode, "decided_for": node.id}
     if not decision.alone:
