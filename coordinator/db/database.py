@@ -39,6 +39,20 @@ class Database:
                 yield session
                 await run_before_commit(session)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads that need no transaction (each query sees committed data
+        as of its start): on PostgreSQL no BEGIN and COMMIT round trips around them.
+        Nothing written through it is kept."""
+        if self.is_sqlite:
+            async with self._sessions() as session:  # closing ends its transaction, keeps what it loaded
+                yield session
+            return
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with AsyncSession(bind=conn, expire_on_commit=False) as session:
+                yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -48,12 +62,13 @@ BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS = "newral.before_commit"
 
 
-def before_commit(session: AsyncSession, hook: BeforeCommit) -> None:
+def before_commit(session: AsyncSession, hook: BeforeCommit, *, last: bool = False) -> None:
     """Runs `hook(session)` once, just before this transaction commits (not if it rolls
-    back): a domain module queues rows during a transaction and writes them all at once."""
-    hooks: list[BeforeCommit] = session.info.setdefault(_HOOKS, [])
-    if hook not in hooks:
-        hooks.append(hook)
+    back): a domain module queues rows during a transaction and writes them all at once.
+    `last`: after the other hooks (whose writes it may gather, as the event outbox does)."""
+    hooks: list[tuple[bool, BeforeCommit]] = session.info.setdefault(_HOOKS, [])
+    if (last, hook) not in hooks:
+        hooks.append((last, hook))
 
 
 def per_transaction(session: AsyncSession, key: str, empty: Callable[[], T]) -> T:
@@ -67,10 +82,12 @@ def per_transaction(session: AsyncSession, key: str, empty: Callable[[], T]) -> 
 
 
 async def run_before_commit(session: AsyncSession) -> None:
-    """Runs the queued hooks, including any a hook queues itself."""
-    hooks: list[BeforeCommit] = session.info.get(_HOOKS, [])
+    """Runs the queued hooks, the `last` ones after the others, including any a hook queues."""
+    hooks: list[tuple[bool, BeforeCommit]] = session.info.get(_HOOKS, [])
     while hooks:
-        await hooks.pop(0)(session)
+        hooks.sort(key=lambda entry: entry[0])  # stable: registration order within each group
+        _, hook = hooks.pop(0)
+        await hook(session)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,7 @@ def record(
     database.per_transaction(session, _QUEUE, list).append(
         dict(at=at, kind=kind, node_id=node_id, project_id=project_id, workunit_id=workunit_id,
              result_id=result_id, data=data))
-    database.before_commit(session, flush)
+    database.before_commit(session, flush, last=True)
     if log.isEnabledFor(level):
         fields = {"node": node_id, "project": project_id, "workunit": workunit_id, "result": result_id}
         fields.update(data)

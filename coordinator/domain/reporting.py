@@ -187,7 +187,7 @@ async def _load(db: Database, node_id: str, todo: list[tuple[int, Report]], now:
     """Phase 1: every reported result with its workunit, app and policy, in one query."""
     if not todo:
         return []
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (await session.execute(
             select(Result, Workunit.params, Workunit.project_id, Project.replication_policy, App.name)
             .join(Workunit, Workunit.id == Result.workunit_id)

@@ -112,7 +112,7 @@ class DatabaseTier(base.ObjectStore):
         if not self.limit:
             return None
         try:
-            async with self.db.transaction() as session:
+            async with self.db.reading() as session:
                 return (await session.execute(query.where(SmallObject.key == key))).first()
         except (OperationalError, DBAPIError, OSError) as exc:
             raise base.StoreUnavailable(f"the database tier cannot read {key!r}: {exc}") from exc
