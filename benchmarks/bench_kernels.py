@@ -54,7 +54,8 @@ def time_sweep(a: int, b: int, **knobs) -> tuple[Row, int]:
     seconds = time.perf_counter() - start
     note = f"{stats['method']}, {len(found)} spsp"
     if "passes" in stats:
-        note += f", {stats['passes']} pass(es), buckets {stats['peak_bucket_bytes'] >> 20} MB"
+        note += (f", {stats['passes']} pass(es), buckets {stats['peak_bucket_bytes'] >> 20} MB"
+                 f" + tables {stats['table_bytes'] >> 20} MB")
     return Row("sweep" + (" (512 MB budget)" if knobs else ""), b - a, seconds, note), count
 
 

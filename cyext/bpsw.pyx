@@ -5,11 +5,12 @@ strong pseudoprimes, each pseudoprime also given the strong Lucas test.
 Sieve mode. The odd numbers of the range are sieved in cache-sized segments. Every
 sieving prime p <= sqrt(b) marks its odd multiples n >= p^2; the order filter says
 such an n can be a base-2 strong pseudoprime only if ord_p(2) | n - 1, that is
-n = p (mod p * lcm(2, ord_p 2)) ("n is in p's progression"). Each number has a byte
-holding two 4-bit counters: low = primes that hit it outside their progression (it
-is ruled out), high = primes that hit it inside. The multiples of p add 1, the
-progression adds 15 more (so 16 = one in the high counter); byte arithmetic is exact
-because a number below 2^64 has at most 15 prime factors >= 19.
+n = p (mod p * lcm(2, ord_p 2)) ("n is in p's progression"). Each number has two
+bits: seg, some prime hit it outside its progression (it is ruled out), and pseg, some
+prime hit it inside (ev keeps that prime, or 0 when there were several). So every
+prime sets seg at its multiples except at its own progression, which sets pseg: array
+primes mark up to their next progression hit and step over it; bucket primes step
+over the progression hits listed for the segment (qseg flags their offsets).
 
 The primes 3..17 are not counted but read from one precomputed pattern (period
 1,021,020) giving, per residue, whether a small prime rules n out and which small
@@ -17,23 +18,35 @@ primes divide it. That catches the commonest false candidates, n = s * q with s 
 product of small primes and q a prime > sqrt(n): such n can only be a pseudoprime
 if q | 2^(s-1) - 1, impossible when s * (2^(s-1) - 1) < n. Candidates with one
 large prime p in its progression and no other factor below sqrt(n) are n = p * q
-likewise, and are refuted by 2^(p-1) != 1 (mod q) before Miller-Rabin.
+likewise, and are refuted by 2^(p-1) != 1 (mod q) before Miller-Rabin (or, for several
+such primes, by their product).
 
-A byte of 0 (and no small prime) is a prime, exactly: every composite has a prime
-factor below its square root. Primes below the segment size are sieved from arrays,
-larger ones from buckets (pending hits per segment, buckets.h). ord_p(2) is tabulated
-for primes up to an order limit; a hit of a larger prime on a number not yet ruled
-out is checked directly (2^(n-1) = 1 mod p), in batches (order_check.h), and so are
-the cofactor refutations (cofactor.h). The sieving primes come from a mod-30 wheel
+A strong pseudoprime's prime factors q all share t = the 2-adic valuation of ord_q(2)
+(a strong pseudoprime either has 2^d = 1, d the odd part of n - 1, modulo every q, or
+2^(2^r d) = -1 modulo every q for one r). So the pattern rules out small primes that
+disagree, a candidate must agree with its known factors (and t <= v2(n - 1), and the
+cofactor m = 1 (mod 2^t)), and a large prime need not mark a number whose small
+primes disagree with it, when p mod 8 gives t (p != 1 mod 8): a prime whose one hit in
+a pass is such a number stays out of the buckets, and a hit of a prime of untabulated
+order on one is not checked.
+
+No bit set (and no small prime) is a prime, exactly: every composite has a prime
+factor below its square root, and the marks left out above fall on numbers with a
+small prime. A segment is 2^18 odd numbers, 32 KB of bits (the L1 data cache). Primes
+below the segment length are sieved from arrays (sieve_bits.h), larger ones from
+buckets (pending hits per segment, buckets.h). ord_p(2) is tabulated for primes up to
+an order limit; a hit of a larger prime on a number not yet ruled out is checked
+directly (2^(n-1) = 1 mod p), in batches (order_check.h), and so are the cofactor
+refutations (cofactor.h). The sieving primes come from a mod-30 wheel
 sieve (primegen.h); a segment is classified by segment_scan.h.
 
 Memory is bounded whatever the range: the range is cut into passes whose bucket
 entries are expected to fit max_entries (DEFAULT_MAX_ENTRIES = 2^24 entries of 8
-bytes: at most about 128 MB of buckets, plus a few MB of tables), and each pass
-streams its sieving primes afresh. Fewer, longer passes matter far from 0, where
-streaming the primes up to sqrt(b) dominates. Short ranges far from 0, where sieving
-up to sqrt(b) costs more than testing each number, are swept directly with trial
-division and deterministic Miller-Rabin.
+bytes: at most about 128 MB of buckets, plus 7 to 12 MB of tables, reported as
+table_bytes), and each pass streams its sieving primes afresh. Fewer, longer passes
+matter far from 0, where streaming the primes up to sqrt(b) dominates. Short ranges
+far from 0, where sieving up to sqrt(b) costs more than testing each number, are
+swept directly with trial division and deterministic Miller-Rabin.
 
 sweep_blocks() also counts the primes of each block of a fixed length within the same
 pass: the scan of a segment is cut at block boundaries.
@@ -61,7 +74,8 @@ PORTABLE_MULHI = bool(NEWRAL_MULHI_PORTABLE)
 cdef uint64_t U64_MAX = 0xFFFFFFFFFFFFFFFF
 _TWO64 = 1 << 64
 
-DEFAULT_SEGMENT_BYTES = 1 << 15
+# Odd numbers per segment (a bit each); the name is older than the bits.
+DEFAULT_SEGMENT_BYTES = 1 << 18
 DEFAULT_ORDER_LIMIT = 1 << 22
 # Sieving primes below seg_bytes / DEFAULT_ARRAY_DIVISOR (at least 64) are sieved from
 # arrays, larger ones from buckets (which handle several hits per segment).
@@ -87,13 +101,28 @@ cdef enum:
     K_POISON = 0x80
     K_KILL = 0x40
     K_MASK = 0x3F
+    CHUNK = 4096             # candidates tested, and order checks flushed, per batch
+    NO_T = 255               # no 2-adic valuation known (see test_chunk)
+    DEAD_STRIDE = (KPERIOD + 7) // 8
 
 cdef uint32_t FLAG_CHECK = 0x80000000
 
 
-cdef extern from "segment_scan.h":
-    uint64_t nw_scan(const uint8_t *seg, const uint8_t *kp, uint64_t length, uint32_t *cand,
-                     uint64_t *ncand) noexcept nogil
+cdef extern from "bitops.h" nogil:
+    int nw_ctz64(uint64_t x)
+
+
+cdef extern from "sieve_bits.h" nogil:
+    uint64_t nw_mark_bits(uint8_t *b, uint64_t j, uint64_t p, uint64_t end)
+    int nw_bit_test(const uint8_t *b, uint64_t j)
+    void nw_bit_set(uint8_t *b, uint64_t j)
+    void nw_bit_clear(uint8_t *b, uint64_t j)
+
+
+cdef extern from "segment_scan.h" nogil:
+    uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const uint64_t *small,
+                          const uint64_t *poison, const uint64_t *scand, uint64_t t0,
+                          uint64_t j0, uint64_t j1, uint32_t *cand, uint64_t *ncand_out)
 
 
 cdef uint32_t _SMALL_C[NSMALL]
@@ -168,19 +197,44 @@ def _order2(p):
     return k
 
 
-def _poisoned_fraction():
-    """The share of odd numbers that a pattern prime q rules out: q | n outside q's
-    progression, which holds for a share 1 - 2/M_q of q's odd multiples, M_q = lcm(2,
-    ord_q 2); the primes are independent (CRT)."""
-    kept = 1.0
+def _nu2(x):
+    """The 2-adic valuation of x > 0."""
+    return (x & -x).bit_length() - 1
+
+
+# The 2-adic valuation of ord_p(2) for an odd prime p by (p >> 1) & 3, that is p mod 8 =
+# 1, 3, 5, 7: unknown for p = 1 (mod 8); else p - 1 = 2^e * odd with e = 2 for p = 5
+# and e = 1 otherwise, and ord_p(2) | (p - 1) / 2 exactly when 2 is a square mod p
+# (p = 7 mod 8).
+_TWO_BY_CLASS = (None, 1, 2, 0)
+
+
+def _alive_fraction():
+    """The share of a large prime's hits that it must mark (see _Sweep.dead_for), on
+    average over p mod 8: n is spared when no small prime q divides it, and otherwise
+    only if every such q divides it in q's progression (a share 2/M_q of q's odd
+    multiples, M_q = lcm(2, ord_q 2)) and their orders of 2 share the 2-adic valuation
+    t that p needs; the small primes are independent (CRT)."""
+    none = 1.0
     for q in _SMALL_PRIMES:
-        L = _order2(q)
-        M = L if L % 2 == 0 else 2 * L
-        kept *= 1.0 - (1.0 - 2.0 / M) / q
-    return 1.0 - kept
+        none *= 1.0 - 1.0 / q
+
+    def sharing(t):
+        # no small prime divides n, or each one that does is in its progression with t
+        share = 1.0
+        for q in _SMALL_PRIMES:
+            L = _order2(q)
+            M = L if L % 2 == 0 else 2 * L
+            share *= 1.0 - 1.0 / q + (2.0 / M / q if _nu2(L) == t else 0.0)
+        return share
+
+    ts = {_nu2(_order2(q)) for q in _SMALL_PRIMES}
+    alive = [none + sum(sharing(t) - none for t in ts) if tc is None else sharing(tc)
+             for tc in _TWO_BY_CLASS]
+    return sum(alive) / len(alive)
 
 
-_POISONED = _poisoned_fraction()   # about 0.32
+_ALIVE = _alive_fraction()   # about 0.5
 
 
 cdef extern from "cofactor.h" nogil:
@@ -290,6 +344,40 @@ def _pow2_is_one(es, ms):
         free(res)
 
 
+def _mark_bits(nbits, j, p, end):
+    """(the bits set, the returned position) after nw_mark_bits on a cleared array of
+    nbits bits: for tests."""
+    cdef uint64_t nbytes = (nbits + 7) // 8 + 8, r, i
+    cdef uint8_t *b = <uint8_t *>calloc(nbytes, 1)
+    if b == NULL:
+        raise MemoryError()
+    try:
+        r = nw_mark_bits(b, j, p, end)
+        return [i for i in range(8 * nbytes) if nw_bit_test(b, i)], r
+    finally:
+        free(b)
+
+
+def _scan_bits(seg, prog, small, poison, scand, uint64_t t0, uint64_t j0, uint64_t j1):
+    """nw_scan_bits on bit lists given as Python ints (bit i = number i; the patterns are
+    read from bit t0 on): (prime count, candidates): for tests."""
+    cdef uint64_t nw = (max(j1, 1) + t0 + 63) // 64 + 3, ncand = 0, count, i
+    cdef uint64_t *w = <uint64_t *>calloc(5 * nw, 8)
+    cdef uint32_t *cand = <uint32_t *>malloc((j1 + 1) * sizeof(uint32_t))
+    try:
+        if w == NULL or cand == NULL:
+            raise MemoryError()
+        for k, x in enumerate((seg, prog, small, poison, scand)):
+            for i in range(nw):
+                w[k * nw + i] = (x >> (64 * i)) & 0xFFFFFFFFFFFFFFFF
+        count = nw_scan_bits(w, w + nw, w + 2 * nw, w + 3 * nw, w + 4 * nw, t0, j0, j1,
+                             cand, &ncand)
+        return count, [cand[i] for i in range(ncand)]
+    finally:
+        free(w)
+        free(cand)
+
+
 # ---------------------------------------------------------------- order of 2
 
 cdef uint16_t *_make_spf(uint64_t limit) noexcept nogil:
@@ -380,11 +468,23 @@ cdef class _Sweep:
     cdef uint64_t ord_limit
     cdef const uint32_t *ord_table  # the shared order table, and the mark below which it is filled
     cdef uint64_t ord_filled
+    # the segment, a bit per odd number: seg, some prime hit it outside its progression;
+    # pseg, some prime hit it in its progression (its prime in ev, or 0 if several);
+    # qseg, a bucket prime hit it in its progression (see sieve_segment)
     cdef uint8_t *seg
-    cdef uint32_t *ev            # the prime of the latest progression hit at each offset
+    cdef uint8_t *pseg
+    cdef uint8_t *qseg
+    cdef uint64_t *ev
+    cdef uint8_t *saved          # bits of the segment at one array prime's progression hits
+    # the small-prime pattern as bits, KPERIOD + S + 128 of each (see _build_small_pattern)
+    cdef uint64_t *ksmall
+    cdef uint64_t *kpoison
+    cdef uint64_t *kcand
     cdef uint8_t *kpat           # small-prime pattern, KPERIOD + S bytes
-    cdef uint8_t *kpois          # its K_POISON bits alone, one bit per residue (128 KB)
+    cdef uint8_t kdead[4][64]    # see dead_for
+    cdef uint8_t *kdeadbits      # dead_for by p mod 8 and residue: 4 bit arrays of KPERIOD
     cdef uint64_t kprod[64]      # product of the small primes in a mask
+    cdef uint8_t ktwo[64]        # their common 2-adic valuation of ord_q(2) (NO_T: none)
     cdef uint64_t s_kill         # s * (2^(s-1) - 1) < lo for every s <= s_kill
     # primes below the array limit: stride, progression stride, next offsets
     cdef uint32_t *ap
@@ -421,9 +521,15 @@ cdef class _Sweep:
 
     def __cinit__(self):
         self.seg = NULL
+        self.pseg = NULL
+        self.qseg = NULL
+        self.ksmall = NULL
+        self.kpoison = NULL
+        self.kdeadbits = NULL
+        self.kcand = NULL
         self.ev = NULL
+        self.saved = NULL
         self.kpat = NULL
-        self.kpois = NULL
         self.ap = NULL
         self.apm = NULL
         self.am_off = NULL
@@ -449,9 +555,15 @@ cdef class _Sweep:
         cdef Block *b
         free(self.blocks.count)
         free(self.seg)
+        free(self.pseg)
+        free(self.qseg)
+        free(self.ksmall)
+        free(self.kpoison)
+        free(self.kdeadbits)
+        free(self.kcand)
         free(self.ev)
+        free(self.saved)
         free(self.kpat)
-        free(self.kpois)
         free(self.ap)
         free(self.apm)
         free(self.am_off)
@@ -486,24 +598,40 @@ cdef class _Sweep:
             self.log2S += 1
         self.array_limit = array_limit if array_limit > 64 else 64
         self.ord_limit = ord_limit
-        self.seg = <uint8_t *>malloc(seg_bytes)
-        self.ev = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
-        self.pend_j = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
-        self.pend_p = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
-        self.chk = <uint8_t *>malloc(seg_bytes)
-        self.cstate = <uint8_t *>malloc(seg_bytes)
-        self.cf_e = <uint64_t *>malloc(seg_bytes * sizeof(uint64_t))
-        self.cf_m = <uint64_t *>malloc(seg_bytes * sizeof(uint64_t))
-        self.cf_one = <uint8_t *>malloc(seg_bytes)
+        # bits, in whole 64-bit words, with a spare word
+        self.seg = <uint8_t *>malloc(self.seg_words() * 8)
+        self.pseg = <uint8_t *>malloc(self.seg_words() * 8)
+        self.qseg = <uint8_t *>malloc(self.seg_words() * 8)
+        self.ksmall = <uint64_t *>calloc(self.pattern_words(), 8)
+        self.kpoison = <uint64_t *>calloc(self.pattern_words(), 8)
+        self.kdeadbits = <uint8_t *>calloc(4 * DEAD_STRIDE, 1)
+        self.kcand = <uint64_t *>calloc(self.pattern_words(), 8)
+        self.ev = <uint64_t *>malloc(seg_bytes * sizeof(uint64_t))
+        # a progression hit every p * M / 2 >= 19 offsets
+        self.saved = <uint8_t *>malloc(seg_bytes // 16 + 2)
+        self.pend_j = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
+        self.pend_p = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
+        self.chk = <uint8_t *>malloc(CHUNK)
+        self.cstate = <uint8_t *>malloc(CHUNK)
+        self.cf_e = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
+        self.cf_m = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
+        self.cf_one = <uint8_t *>malloc(CHUNK)
         self.cand = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
         self.kpat = <uint8_t *>malloc(KPERIOD + seg_bytes)
-        self.kpois = <uint8_t *>calloc((KPERIOD + 7) // 8, 1)
-        if (self.seg == NULL or self.ev == NULL or self.pend_j == NULL or self.pend_p == NULL
-                or self.cand == NULL or self.kpat == NULL or self.kpois == NULL or self.chk == NULL
+        if (self.seg == NULL or self.pseg == NULL or self.qseg == NULL or self.ksmall == NULL
+                or self.kpoison == NULL or self.kdeadbits == NULL or self.kcand == NULL
+                or self.ev == NULL or self.saved == NULL or self.pend_j == NULL or self.pend_p == NULL
+                or self.cand == NULL or self.kpat == NULL or self.chk == NULL
                 or self.cstate == NULL or self.cf_e == NULL or self.cf_m == NULL
                 or self.cf_one == NULL):
             raise MemoryError()
         self._build_small_pattern()
+
+    cdef inline uint64_t seg_words(self) noexcept nogil:
+        return (self.S + 63) // 64 + 1
+
+    cdef inline uint64_t pattern_words(self) noexcept nogil:
+        return (KPERIOD + self.S + 127) // 64 + 1
 
     def _build_small_pattern(self):
         """Fills kpat: per odd n (at (n - 1) / 2 mod KPERIOD) K_POISON if a small prime
@@ -514,6 +642,7 @@ cdef class _Sweep:
         cdef uint32_t r[NSMALL]
         cdef uint32_t g[NSMALL]
         cdef uint8_t kill[64]
+        cdef uint8_t mixed[64]
         cdef uint32_t t, i, total = KPERIOD + self.S
         cdef uint8_t mask, poison
         self.s_kill = 0
@@ -531,18 +660,21 @@ cdef class _Sweep:
                 if m >> i & 1:
                     s *= p
             self.kprod[m] = s
+            twos = {_nu2(_order2(p)) for i, p in enumerate(_SMALL_PRIMES) if m >> i & 1}
+            # a strong pseudoprime's prime factors q share the 2-adic valuation of ord_q(2)
+            mixed[m] = len(twos) > 1
+            self.ktwo[m] = twos.pop() if len(twos) == 1 else NO_T
+            for c, tc in enumerate(_TWO_BY_CLASS):
+                self.kdead[c][m] = tc is not None and m != 0 and self.ktwo[m] != tc
             # n = s * q with q > 2^(s-1) - 1 for every n in the sweep
             kill[m] = m != 0 and s < 64 and s * ((1 << (s - 1)) - 1) < self.lo
-        # The pattern depends only on the segment size and which products are too small;
-        # build it once per process for each (small audits sweep many short ranges).
+        # The pattern and its bit arrays depend only on the segment size and which products
+        # are too small; build them once per process for each (small audits sweep many
+        # short ranges).
         key = (self.S, bytes([kill[m] for m in range(64)]))
         cached = _PATTERN_CACHE.get(key)
-        cdef const uint8_t[::1] cached_pat
-        cdef const uint8_t[::1] cached_pois
         if cached is not None:
-            cached_pat, cached_pois = cached
-            memcpy(self.kpat, &cached_pat[0], total)
-            memcpy(self.kpois, &cached_pois[0], (KPERIOD + 7) // 8)
+            self._copy_pattern(cached)
             return
         with nogil:
             for t in range(total):
@@ -560,15 +692,54 @@ cdef class _Sweep:
                     g[i] += 2
                     if g[i] >= mod_pm[i]:
                         g[i] -= mod_pm[i]
-                if poison:
+                if poison or mixed[mask]:
                     self.kpat[t] = K_POISON
-                    if t < KPERIOD:
-                        self.kpois[t >> 3] |= <uint8_t>(1 << (t & 7))
                 elif kill[mask]:
                     self.kpat[t] = mask | K_KILL
                 else:
                     self.kpat[t] = mask
-        _PATTERN_CACHE[key] = (bytes(<uint8_t[:total]>self.kpat), bytes(<uint8_t[:(KPERIOD + 7) // 8]>self.kpois))
+        self._pattern_bits()
+        words = self.pattern_words() * 8
+        _PATTERN_CACHE[key] = (bytes(<uint8_t[:total]>self.kpat),
+                               bytes(<uint8_t[:words]><uint8_t *>self.ksmall),
+                               bytes(<uint8_t[:words]><uint8_t *>self.kpoison),
+                               bytes(<uint8_t[:words]><uint8_t *>self.kcand),
+                               bytes(<uint8_t[:4 * DEAD_STRIDE]>self.kdeadbits))
+
+    cdef _copy_pattern(self, cached):
+        """Fills the pattern and its bit arrays from the cache."""
+        cdef const uint8_t[::1] pat = cached[0]
+        cdef const uint8_t[::1] small = cached[1]
+        cdef const uint8_t[::1] poison = cached[2]
+        cdef const uint8_t[::1] cand = cached[3]
+        cdef const uint8_t[::1] dead = cached[4]
+        memcpy(self.kpat, &pat[0], pat.shape[0])
+        memcpy(self.ksmall, &small[0], small.shape[0])
+        memcpy(self.kpoison, &poison[0], poison.shape[0])
+        memcpy(self.kcand, &cand[0], cand.shape[0])
+        memcpy(self.kdeadbits, &dead[0], dead.shape[0])
+
+    cdef void _pattern_bits(self) noexcept:
+        """The pattern as three bit arrays read by the scan: ksmall (a small prime divides
+        n), kpoison (K_POISON), kcand (a mask of small primes without K_KILL or K_POISON)."""
+        cdef uint64_t t, nbits = (self.pattern_words() - 1) * 64, bit
+        cdef uint8_t k
+        cdef int c
+        with nogil:
+            # a compact copy of what start_pass reads at random (the pattern is 1 MB)
+            for t in range(KPERIOD):
+                for c in range(4):
+                    if self.dead_for(2 * c + 1, self.kpat[t]):
+                        self.kdeadbits[c * DEAD_STRIDE + (t >> 3)] |= <uint8_t>(1 << (t & 7))
+            for t in range(nbits):
+                k = self.kpat[t if t < KPERIOD + self.S else t - KPERIOD]
+                bit = (<uint64_t>1) << (t & 63)
+                if k != 0:
+                    self.ksmall[t >> 6] |= bit
+                if k & K_POISON:
+                    self.kpoison[t >> 6] |= bit
+                elif k != 0 and not (k & K_KILL):
+                    self.kcand[t >> 6] |= bit
 
     # ------------------------------------------------------------ buckets
 
@@ -777,8 +948,9 @@ cdef class _Sweep:
                 idx = self.first_multiple(p, n0, n0d)
                 if idx < plen:
                     t = (t0 + idx) % KPERIOD
-                    if idx + p >= plen and (self.kpois[t >> 3] >> (t & 7)) & 1:
-                        pass  # its one hit in the pass is on n that a small prime rules out
+                    if idx + p >= plen and (self.kdeadbits[((p >> 1) & 3) * DEAD_STRIDE + (t >> 3)]
+                                            >> (t & 7)) & 1:
+                        pass  # its one hit in the pass is on n that cannot be a pseudoprime
                     elif self.push(idx, <uint32_t>p, 0 if L else FLAG_CHECK) != 0:
                         gen_free(&g)
                         return -1
@@ -797,13 +969,54 @@ cdef class _Sweep:
 
     # ------------------------------------------------------------ one segment
 
+    cdef inline bint dead_for(self, uint64_t p, uint8_t k) noexcept nogil:
+        """Whether n, with pattern byte k, cannot be a pseudoprime if the prime p divides
+        it: a small prime rules n out, or the 2-adic valuation of ord_p(2), which p mod 8
+        gives unless p = 1 (mod 8), differs from that of the small primes dividing n.
+        Such an n is not prime either (a small prime divides it), so p need not mark it."""
+        return (k & K_POISON) != 0 or self.kdead[(p >> 1) & 3][k & K_MASK]
+
+    cdef inline uint8_t two_of(self, uint64_t p) noexcept nogil:
+        """The 2-adic valuation of ord_p(2) if p is a prime of the order table, else NO_T."""
+        cdef uint32_t L
+        if p < 3 or p >= self.ord_filled:
+            return NO_T
+        L = self.ord_table[(p - 1) >> 1]
+        return <uint8_t>nw_ctz64(L) if L else NO_T
+
+    cdef inline void prog_hit(self, uint64_t j, uint32_t p) noexcept nogil:
+        """Records that p hits offset j in its progression: ev[j] is the product of those
+        primes, or 0 if it overflows."""
+        if nw_bit_test(self.pseg, j):
+            self.ev[j] = self.ev[j] * p if self.ev[j] <= U64_MAX // p else 0
+        else:
+            nw_bit_set(self.pseg, j)
+            self.ev[j] = p
+
+    cdef bint in_prog(self, uint64_t lo, uint64_t hi, uint64_t idx, uint64_t p) noexcept nogil:
+        """Whether (idx, p) is among the progression hits prog[lo:hi] (sorted by index)."""
+        cdef uint64_t mid
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if self.prog[mid].idx < idx:
+                lo = mid + 1
+            else:
+                hi = mid
+        while lo < self.nprog and self.prog[lo].idx == idx:
+            if self.prog[lo].p == p:
+                return True
+            lo += 1
+        return False
+
     cdef int sieve_segment(self, uint64_t pidx0, uint64_t plen, uint64_t s) noexcept nogil:
+        """Sieves segment s of the pass, counts its primes and tests its candidates. Every
+        prime sets seg at its multiples except those in its progression, which set pseg."""
         cdef uint64_t base = s << self.log2S
         cdef uint64_t length = plen - base
         cdef uint64_t n_lo = self.lo + 2 * (pidx0 + base)
-        cdef uint64_t j, gnext, stride, stride4, end, npend = 0, ncand, nent, ie
+        cdef uint64_t j, g, gnext, stride, end, npend = 0, ncand, nent, ie, prog0, nsaved
+        cdef uint64_t period = 0
         cdef uint8_t *seg = self.seg
-        cdef uint32_t *ev = self.ev
         cdef const uint8_t *kp
         cdef uint32_t info, p
         cdef int a
@@ -812,34 +1025,42 @@ cdef class _Sweep:
         if length > self.S:
             length = self.S
         kp = self.kpat + ((n_lo - 1) >> 1) % KPERIOD
-        memset(seg, 0, length)
-        # 1. array primes: multiples, then their progressions
+        memset(seg, 0, self.seg_words() * 8)
+        memset(self.pseg, 0, self.seg_words() * 8)
+        memset(self.qseg, 0, self.seg_words() * 8)
+        # 1. progressions of bucket primes (their multiples below skip these offsets)
+        end = base + length
+        prog0 = self.prog_pos
+        while self.prog_pos < self.nprog and self.prog[self.prog_pos].idx < end:
+            j = self.prog[self.prog_pos].idx - base
+            self.prog_hit(j, <uint32_t>self.prog[self.prog_pos].p)
+            nw_bit_set(self.qseg, j)
+            self.prog_pos += 1
+        # 2. array primes: every multiple, then the bits at the progression hits are put
+        # back as they were before (a progression repeats every M/2 multiples, often
+        # fewer than eight: stopping the marking at each hit would cost more)
         for a in range(self.na):
             stride = self.ap[a]
             j = self.am_off[a]
-            stride4 = 4 * stride
-            if length > stride4:
-                end = length - stride4 + stride
-                while j < end:
-                    seg[j] += 1
-                    seg[j + stride] += 1
-                    seg[j + 2 * stride] += 1
-                    seg[j + 3 * stride] += 1
-                    j += stride4
-            while j < length:
-                seg[j] += 1
-                j += stride
+            g = self.ag_off[a]
+            nsaved = 0
+            if g < length:
+                period = self.apm[a]
+                while g < length:
+                    self.saved[nsaved] = <uint8_t>nw_bit_test(seg, g)
+                    nsaved += 1
+                    g += period
+            j = nw_mark_bits(seg, j, stride, length)
+            if nsaved:
+                g = self.ag_off[a]
+                for ie in range(nsaved):
+                    if not self.saved[ie]:  # else ruled out already: nothing to record
+                        nw_bit_clear(seg, g)
+                        self.prog_hit(g, <uint32_t>stride)
+                    g += period
             self.am_off[a] = j - self.S if j >= self.S else 0
-            j = self.ag_off[a]
-            if j < length:
-                stride = self.apm[a]
-                p = self.ap[a]
-                while j < length:
-                    seg[j] += 15
-                    ev[j] = p
-                    j += stride
-            self.ag_off[a] = j - self.S if j >= self.S else 0
-        # 2. bucket primes: multiples
+            self.ag_off[a] = g - self.S if g >= self.S else 0
+        # 3. bucket primes: multiples
         b = self.take_bucket(s, &nent)
         while b != NULL:
             for ie in range(nent):
@@ -849,9 +1070,9 @@ cdef class _Sweep:
                 # a prime below the segment length may hit this segment again
                 if info & FLAG_CHECK:
                     while j < length:
-                        if npend == self.S:
+                        if npend == CHUNK:
                             # early flush: a check may then see fewer marks than it could,
-                            # which only costs a needless check, never a wrong byte
+                            # which only costs a needless check, never a wrong bit
                             self.flush_checks(n_lo, npend, kp)
                             npend = 0
                         self.pend_j[npend] = <uint32_t>j
@@ -860,7 +1081,9 @@ cdef class _Sweep:
                         j += stride
                 else:
                     while j < length:
-                        seg[j] += 1
+                        if not nw_bit_test(self.qseg, j) or not self.in_prog(
+                                prog0, self.prog_pos, base + j, stride):
+                            nw_bit_set(seg, j)
                         j += stride
                 gnext = base + j
                 if gnext < plen:
@@ -871,17 +1094,10 @@ cdef class _Sweep:
             self.free_blocks = b
             b = nb
             nent = NW_BLOCK_N
-        # 3. progressions of bucket primes
-        end = base + length
-        while self.prog_pos < self.nprog and self.prog[self.prog_pos].idx < end:
-            j = self.prog[self.prog_pos].idx - base
-            seg[j] += 15
-            ev[j] = <uint32_t>self.prog[self.prog_pos].p
-            self.prog_pos += 1
         # 4. hits of primes whose order is not tabulated, once the rest is known
         self.flush_checks(n_lo, npend, kp)
         # 5. count primes, collect candidates
-        ncand = self.scan(n_lo, length, kp)
+        ncand = self.scan(n_lo, length)
         if n_lo <= 17:
             self.fix_small_primes(n_lo, length, kp)
         return self.test_candidates(n_lo, ncand, kp)
@@ -892,8 +1108,11 @@ cdef class _Sweep:
         cdef uint64_t i, j, nkeep = 0
         for i in range(npend):
             j = self.pend_j[i]
-            if (self.seg[j] & 15) or (kp[j] & K_POISON):
+            if nw_bit_test(self.seg, j):
                 continue  # already ruled out; it is composite whatever p says
+            if self.dead_for(self.pend_p[i], kp[j]):
+                nw_bit_set(self.seg, j)  # not a pseudoprime whatever p says, nor prime
+                continue
             self.pend_j[nkeep] = <uint32_t>j
             self.pend_p[nkeep] = self.pend_p[i]
             nkeep += 1
@@ -902,28 +1121,28 @@ cdef class _Sweep:
         for i in range(nkeep):
             j = self.pend_j[i]
             if self.chk[i]:
-                self.seg[j] += 16
-                self.ev[j] = self.pend_p[i]
+                self.prog_hit(j, self.pend_p[i])
             else:
-                self.seg[j] += 1
+                nw_bit_set(self.seg, j)
 
-    cdef uint64_t scan(self, uint64_t n_lo, uint64_t length, const uint8_t *kp) noexcept nogil:
+    cdef uint64_t scan(self, uint64_t n_lo, uint64_t length) noexcept nogil:
         """Adds the primes of the segment to the count (and to the count of each block
         it overlaps); returns the candidates in cand."""
-        cdef uint64_t ncand = 0, nc, j0 = 0, piece, c, i, bi
+        cdef uint64_t ncand = 0, j0 = 0, piece, c, bi
+        cdef uint64_t t0 = ((n_lo - 1) >> 1) % KPERIOD
+        cdef const uint64_t *sw = <const uint64_t *>self.seg
+        cdef const uint64_t *pw = <const uint64_t *>self.pseg
         if self.blocks.n == 0:
-            self.prime_count += nw_scan(self.seg, kp, length, self.cand, &ncand)
+            self.prime_count += nw_scan_bits(sw, pw, self.ksmall, self.kpoison, self.kcand, t0,
+                                             0, length, self.cand, &ncand)
             return ncand
         while j0 < length:
             bi = blocks_index(&self.blocks, n_lo + 2 * j0)
             piece = blocks_odd_left(&self.blocks, n_lo + 2 * j0, bi)
             if piece > length - j0:
                 piece = length - j0
-            nc = 0
-            c = nw_scan(self.seg + j0, kp + j0, piece, self.cand + ncand, &nc)
-            for i in range(ncand, ncand + nc):
-                self.cand[i] += <uint32_t>j0
-            ncand += nc
+            c = nw_scan_bits(sw, pw, self.ksmall, self.kpoison, self.kcand, t0,
+                             j0, j0 + piece, self.cand, &ncand)
             self.prime_count += c
             self.blocks.count[bi] += c
             j0 += piece
@@ -947,37 +1166,59 @@ cdef class _Sweep:
             q = _SMALL_C[i]
             if q >= n_lo and q < n_lo + 2 * length:
                 j = (q - n_lo) >> 1
-                if self.seg[j] == 0 and (kp[j] & K_KILL):
+                if not (nw_bit_test(self.seg, j) or nw_bit_test(self.pseg, j)) and (kp[j] & K_KILL):
                     self.add_prime(q)
 
     cdef int test_candidates(self, uint64_t n_lo, uint64_t ncand, const uint8_t *kp) noexcept nogil:
         """Refutes what it can of the candidates, then runs Miller-Rabin on the rest, in
-        ascending order. Cofactor refutations are batched (see cofactor.h)."""
+        ascending order, CHUNK at a time."""
+        cdef uint64_t i = 0
+        while i < ncand:
+            if self.test_chunk(n_lo, self.cand + i, ncand - i if ncand - i < CHUNK else CHUNK,
+                               kp) != 0:
+                return -1
+            i += CHUNK
+        return 0
+
+    cdef int test_chunk(self, uint64_t n_lo, const uint32_t *cand, uint64_t ncand,
+                        const uint8_t *kp) noexcept nogil:
+        """test_candidates() of at most CHUNK candidates. Cofactor refutations are batched
+        (see cofactor.h)."""
         cdef uint64_t i, j, n, s, m, p, nbatch = 0
-        cdef uint8_t v, k
+        cdef uint8_t k, t, tp
         cdef uint8_t *todo = self.cstate   # per candidate: 0 drop, 1 Miller-Rabin, 2 batch
         for i in range(ncand):
-            j = self.cand[i]
-            v = self.seg[j]
+            j = cand[i]
             k = kp[j]
             n = n_lo + 2 * j
             self.n_candidates += 1
             todo[i] = 0
             s = self.kprod[k & K_MASK]
-            if v == 0:
-                pass  # n = s * m, m prime or 1 (or n has a square factor)
-            elif v == 16:
+            # t: the 2-adic valuation of ord_q(2) for the known prime factors q of n, which
+            # every prime factor of a strong pseudoprime shares (NO_T: unknown)
+            t = self.ktwo[k & K_MASK]
+            if not nw_bit_test(self.pseg, j):
+                pass  # no sieving prime hit n: n = s * m, m prime or 1 (or n has a square factor)
+            else:
+                # n = s * m, s the product of the primes that hit n (in their
+                # progressions), m prime or 1 (or n has a square factor)
                 p = self.ev[j]
-                if p == 1093 or p == 3511:
-                    s = 0  # Wieferich: p^2 may divide a pseudoprime
+                tp = self.two_of(p)
+                if tp != NO_T:  # p is one prime (below 2^32; s below 2^18)
+                    if t != NO_T and t != tp:
+                        continue  # two prime factors disagree
+                    t = tp
+                    s = 0 if p == 1093 or p == 3511 else s * p
+                elif p == 0 or (p >> 40) or p % 1093 == 0 or p % 3511 == 0:
+                    s = 0  # no shortcut (the square of a Wieferich prime may divide n)
                 else:
                     s *= p
-            else:
-                s = 0  # several large primes: no shortcut
+            if t != NO_T and nw_ctz64(n - 1) < t:
+                continue  # ord_q(2) | n - 1 is impossible
             if s and s <= self.s_kill:
                 continue  # n = s * q with q > 2^(s-1) - 1: q cannot divide 2^(s-1) - 1
             if s:
-                m = n // s
+                m = n * nw_inv64(s)  # s is odd and divides n: the exact quotient
                 if m == 1:
                     if n <= 17:
                         self.add_prime(n)  # one of the pattern primes itself
@@ -986,7 +1227,10 @@ cdef class _Sweep:
                     continue  # the prime m cannot divide 2^(s-1) - 1
                 else:
                     # m is prime or shares a non-Wieferich prime with s: n is refuted
-                    # unless 2^(s-1) = 1 (mod m), as the prime m needs ord_m(2) | s - 1
+                    # unless 2^(s-1) = 1 (mod m), as the prime m needs ord_m(2) | s - 1;
+                    # and ord_m(2) | m - 1 with 2-adic valuation t
+                    if t != NO_T and (nw_ctz64(s - 1) < t or (m - 1) & ((<uint64_t>1 << t) - 1)):
+                        continue
                     self.cf_e[nbatch] = s - 1
                     self.cf_m[nbatch] = m
                     nbatch += 1
@@ -1002,7 +1246,7 @@ cdef class _Sweep:
                 nbatch += 1
                 if not self.cf_one[nbatch - 1]:
                     continue
-            n = n_lo + 2 * <uint64_t>self.cand[i]
+            n = n_lo + 2 * <uint64_t>cand[i]
             self.n_mr += 1
             if nw_sprp2(n):
                 if self.add_found(n) != 0:
@@ -1045,6 +1289,19 @@ cdef class _Sweep:
             pidx0 += plen
         return 0
 
+    cdef uint64_t table_bytes(self):
+        """Bytes of the sweep's own tables besides the buckets (the order table shared by
+        every sweep, 8 MB at most, not counted)."""
+        cdef uint64_t spf_limit = self.ord_limit if self.ord_limit > self.array_limit else self.array_limit
+        if spf_limit > nw_isqrt(self.last):
+            spf_limit = nw_isqrt(self.last)
+        return (3 * self.seg_words() * 8 + 3 * self.pattern_words() * 8 + KPERIOD + self.S
+                + self.S * (sizeof(uint64_t) + sizeof(uint32_t)) + self.S // 16
+                + CHUNK * (2 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
+                + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)
+                + self.na * (sizeof(uint32_t) + 3 * sizeof(uint64_t))
+                + self.nheads * sizeof(Entry *) + self.prog_cap * sizeof(ProgHit))
+
     def execute(self, uint64_t pass_len):
         cdef int rc
         cdef uint64_t need = self.ord_limit if self.ord_limit > self.array_limit else self.array_limit
@@ -1062,6 +1319,7 @@ cdef class _Sweep:
             "passes": -(-<object>self.nidx // <object>pass_len),
             "pass_len": pass_len,
             "peak_bucket_bytes": self.peak_blocks * sizeof(Block),
+            "table_bytes": self.table_bytes(),
             "order_checks": self.n_checks,
             "candidates": self.n_candidates,
             "miller_rabin": self.n_mr,
@@ -1188,7 +1446,7 @@ def _pass_length(nidx, sp_max, seg_bytes, max_entries):
         x = float(min(plen, sp_max))
         est = _estimate_pi(x)
         if sp_max > plen:
-            est += plen * math.log(log_sp / math.log(plen)) * (1.0 - _POISONED)
+            est += plen * math.log(log_sp / math.log(plen)) * _ALIVE
         # a prime's next hit is at most sp_max odd numbers ahead: the buckets holding
         # entries at any moment span at most that many segments
         return est + (min(plen, sp_max) // seg_bytes + 2) * BLOCK_N

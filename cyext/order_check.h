@@ -27,6 +27,24 @@ static inline uint32_t nw_oc_step(uint32_t x, uint32_t q, uint32_t qinv, uint32_
     return y ^ (((uint32_t)d ^ y) & (0u - bit));
 }
 
+/* x mod d for d >= 2: for d >= 2^16 from a floating-point quotient, which is then off
+ * by at most one (x is rounded by at most 2^11, the quotient is below 2^48), so one
+ * correction makes it exact; a 64-bit division is several times slower. */
+static inline uint32_t nw_mod32(uint64_t x, uint32_t d)
+{
+    uint64_t q;
+    int64_t r;
+    if (d < 65536)
+        return (uint32_t)(x % d);
+    q = (uint64_t)((double)x / (double)d);
+    r = (int64_t)(x - q * d);
+    if (r < 0)
+        r += d;
+    else if (r >= (int64_t)d)
+        r -= d;
+    return (uint32_t)r;
+}
+
 /* gcd(u, v) for v > 0 (binary). */
 static inline uint32_t nw_gcd32(uint32_t u, uint32_t v)
 {
@@ -81,7 +99,7 @@ static void nw_order_checks(uint64_t n_lo, const uint32_t *j, const uint32_t *p,
     int res[4], nl = 0, k;
     for (i = 0; i < count; i++) {
         uint32_t q = p[i];
-        uint32_t e = (uint32_t)((n_lo + 2 * (uint64_t)j[i] - 1) % (q - 1));
+        uint32_t e = nw_mod32(n_lo + 2 * (uint64_t)j[i] - 1, q - 1);
         uint32_t g = nw_gcd32(e, q - 1);
         if (g < 32 && ((1u << g) - 1) < q) {
             in_prog[i] = 0;

@@ -1,64 +1,40 @@
-/* Classification of a sieved segment of the BPSW sweep (see bpsw.pyx): per odd number
- * a sieve byte (low nibble: primes that rule it out, high nibble: primes hitting it in
- * their progression) and a small-prime pattern byte (K_POISON 0x80, K_KILL 0x40, the
- * mask of small primes in their progression 0x3F).
+/* Classification of a sieved segment of the BPSW sweep (see bpsw.pyx): a bit per odd
+ * number for "some sieving prime hit it outside its progression" and one for "in its
+ * progression", and three periodic bit patterns from the small primes 3..17.
  */
 #ifndef NEWRAL_SEGMENT_SCAN_H
 #define NEWRAL_SEGMENT_SCAN_H
 
-/* Classifies a sieved segment: counts the primes (sieve byte and small-prime
- * pattern byte both 0) and lists the candidates (no prime rules n out, and n is
- * not a killable small cofactor times a prime). SSE2 where available. */
 #include <stdint.h>
-#if defined(__SSE2__) || defined(_M_X64)
-#include <emmintrin.h>
-#define NW_SCAN_SSE2 1
-#endif
 
 #include "bitops.h"
+#include "sieve_bits.h"
 
-static inline int nw_is_cand(uint8_t v, uint8_t k)
+/* Classifies bits [j0, j1) of a sieved segment: seg (some prime hit n outside its
+ * progression), prog (some prime hit n in its progression), and three periodic
+ * patterns read from bit t0 + j: small (a small prime divides n), poison (a small prime
+ * rules n out), scand (small primes in their progression divide n, and their product
+ * is not too small to be a cofactor). Returns the number of primes (no bit set at all)
+ * and appends the candidates (not ruled out, and prog or scand) to cand. */
+static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const uint64_t *small,
+                             const uint64_t *poison, const uint64_t *scand, uint64_t t0,
+                             uint64_t j0, uint64_t j1, uint32_t *cand, uint64_t *ncand_out)
 {
-    if ((v & 0x0F) | (k & 0x80))
+    uint64_t count = 0, ncand = *ncand_out, w;
+    if (j0 >= j1)
         return 0;
-    return v != 0 || (k != 0 && k < 0x40);
-}
-static uint64_t nw_scan(const uint8_t *seg, const uint8_t *kp, uint64_t length,
-                        uint32_t *cand, uint64_t *ncand_out)
-{
-    uint64_t count = 0, ncand = 0, i = 0;
-#ifdef NW_SCAN_SSE2
-    const __m128i zero = _mm_setzero_si128();
-    const __m128i lo4 = _mm_set1_epi8(0x0F), hi1 = _mm_set1_epi8((char)0x80);
-    const __m128i b6 = _mm_set1_epi8(0x40), lo6 = _mm_set1_epi8(0x3F);
-    while (i + 16 <= length) {
-        __m128i acc = zero;
-        uint64_t stop = i + 16 * 255;
-        if (stop > (length & ~(uint64_t)15))
-            stop = length & ~(uint64_t)15;
-        for (; i < stop; i += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(seg + i));
-            __m128i k = _mm_loadu_si128((const __m128i *)(kp + i));
-            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_or_si128(v, k), zero));
-            __m128i y = _mm_or_si128(_mm_and_si128(v, lo4), _mm_and_si128(k, hi1));
-            __m128i killed = _mm_cmpeq_epi8(_mm_and_si128(k, b6), b6);
-            __m128i w = _mm_or_si128(v, _mm_andnot_si128(killed, _mm_and_si128(k, lo6)));
-            __m128i c = _mm_andnot_si128(_mm_cmpeq_epi8(w, zero), _mm_cmpeq_epi8(y, zero));
-            unsigned m = (unsigned)_mm_movemask_epi8(c);
-            while (m) {
-                cand[ncand++] = (uint32_t)(i + (uint64_t)nw_ctz32(m));
-                m &= m - 1;
-            }
+    for (w = j0 >> 6; w <= (j1 - 1) >> 6; w++) {
+        uint64_t valid = ~(uint64_t)0, o = t0 + 64 * w, s = seg[w], g = prog[w], c;
+        if (w == (j0 >> 6))
+            valid &= ~(uint64_t)0 << (j0 & 63);
+        if (w == ((j1 - 1) >> 6) && (j1 & 63))
+            valid &= ~(uint64_t)0 >> (64 - (j1 & 63));
+        count += (uint64_t)nw_popcount64(~(s | g | nw_window(small, o)) & valid);
+        c = ~(s | nw_window(poison, o)) & (g | nw_window(scand, o)) & valid;
+        while (c) {
+            cand[ncand++] = (uint32_t)(64 * w + (uint64_t)nw_ctz64(c));
+            c &= c - 1;
         }
-        __m128i sums = _mm_sad_epu8(acc, zero);
-        count += (uint64_t)_mm_cvtsi128_si32(sums) + (uint64_t)_mm_extract_epi16(sums, 4);
-    }
-#endif
-    for (; i < length; i++) {
-        if ((seg[i] | kp[i]) == 0)
-            count++;
-        else if (nw_is_cand(seg[i], kp[i]))
-            cand[ncand++] = (uint32_t)i;
     }
     *ncand_out = ncand;
     return count;
