@@ -24,6 +24,7 @@ from coordinator.api.state import Services
 from coordinator.domain import nodes
 from coordinator.releases import ReleaseCatalog
 from coordinator.store import LocalStore
+from coordinator.store.database_tier import DatabaseTier
 
 URL_LIFETIME = 3600
 
@@ -57,7 +58,8 @@ async def latest(channel: FromPath[str], platform: FromPath[str],
 async def file_location(channel: FromPath[str], platform: FromPath[str], version: FromPath[str],
                         name: FromPath[str], services: NamedDependency[Services]) -> dict[str, Any]:
     key, entry = await _catalog(services).file_entry(channel, platform, version, name)
-    if isinstance(services.store, LocalStore):
+    store = services.store.backend if isinstance(services.store, DatabaseTier) else services.store
+    if isinstance(store, LocalStore):  # release files are public: served by the route below
         base = services.settings.resolved_public_url
         url = f"{base}/api/v1/releases/{channel}/{platform}/{version}/files/{name}/content"
         return {"method": "GET", "url": url, "headers": {}, "size": entry.size}

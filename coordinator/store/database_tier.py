@@ -4,6 +4,9 @@ Most outputs are a few KB (a sweep's counts, a list of Carmichael numbers). A fi
 per output costs an fsync on the local disk, and a PUT on S3; a row costs a share
 of the transaction's one WAL flush. `DatabaseTier` sits in front of any backend:
 
+Only keys under `prefix` ("results/", the outputs) may become rows; release files,
+bundles and workflow data stay in the backend, where their tools expect them.
+
 - `put` and `put_many` keep an object of at most `limit` bytes as a row of
   `small_objects` (all of a batch in one transaction), and a bigger one in the
   backend, removing any row of the same key so the new object wins;
@@ -36,12 +39,13 @@ class DatabaseTier(base.ObjectStore):
     """Objects up to `limit` bytes in the database, bigger ones in `backend`."""
 
     def __init__(self, backend: base.ObjectStore, db: Database, *, limit: int, public_base_url: str,
-                 signer: signing.UrlSigner) -> None:
+                 signer: signing.UrlSigner, prefix: str = "results/") -> None:
         if limit < 0:
             raise ValueError("the database tier's limit cannot be negative")
         self.backend = backend
         self.db = db
         self.limit = limit
+        self.prefix = prefix  # only keys under it (the results' outputs) may become rows
         self.public_base_url = public_base_url.rstrip("/")
         self._signer = signer
         self.description = f"{backend.description}, objects up to {limit} bytes in the database"
@@ -56,8 +60,8 @@ class DatabaseTier(base.ObjectStore):
 
     async def _put_many(self, items: list[tuple[str, bytes]]) -> list[base.StoreError | None]:
         errors: list[base.StoreError | None] = [None] * len(items)
-        small = {key: data for key, data in items if len(data) <= self.limit}  # the last of a key wins
-        big = [(i, key, data) for i, (key, data) in enumerate(items) if len(data) > self.limit]
+        small = {key: data for key, data in items if self._row_worthy(key, data)}  # the last of a key wins
+        big = [(i, key, data) for i, (key, data) in enumerate(items) if not self._row_worthy(key, data)]
         if small:
             try:
                 await self._write_rows(small)
@@ -70,6 +74,7 @@ class DatabaseTier(base.ObjectStore):
             for (i, _, _), err in zip(big, stored, strict=True):
                 errors[i] = err
             done = [key for (_, key, _), err in zip(big, stored, strict=True) if err is None]
+            done = [key for key in done if key.startswith(self.prefix)]
             if done and self.limit:
                 try:
                     await self._delete_rows(done)
@@ -94,8 +99,11 @@ class DatabaseTier(base.ObjectStore):
             return await self.backend._head(key)
         return base.ObjectInfo(key=key, size=row[0])
 
+    def _row_worthy(self, key: str, data: bytes) -> bool:
+        return len(data) <= self.limit and key.startswith(self.prefix)
+
     async def _delete(self, key: str) -> None:
-        if self.limit:
+        if self.limit and key.startswith(self.prefix):
             await self._delete_rows([key])
         await self.backend._delete(key)
 
@@ -109,7 +117,7 @@ class DatabaseTier(base.ObjectStore):
     # The database side; its failures are the store's StoreUnavailable.
 
     async def _row(self, key: str, query):  # type: ignore[no-untyped-def]
-        if not self.limit:
+        if not self.limit or not key.startswith(self.prefix):
             return None
         try:
             async with self.db.reading() as session:

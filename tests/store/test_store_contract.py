@@ -124,7 +124,8 @@ async def _tier_backend(inner: Backend, database_url: str) -> Backend:
     """The database tier in front of `inner`: small objects in `small_objects`, the rest in `inner`."""
     db = Database(database_url)
     signer = inner.signer or UrlSigner(os.urandom(32))  # one key per coordinator
-    tier = DatabaseTier(inner.store, db, limit=TIER_LIMIT, public_base_url=PUBLIC_BASE_URL, signer=signer)
+    tier = DatabaseTier(inner.store, db, limit=TIER_LIMIT, public_base_url=PUBLIC_BASE_URL, signer=signer,
+                        prefix="")  # every key may become a row, so the whole contract covers rows
 
     async def stored_keys() -> set[str]:
         async with db.transaction() as session:
@@ -597,5 +598,12 @@ async def test_the_tier_keeps_small_objects_as_rows_and_big_ones_in_the_backend(
         # And rewritten small again, the row shadows the file.
         await tier.put("small", b"w")
         assert await tier.get("small", 10) == b"w" and await tier.head("small") == ObjectInfo("small", 1)
+        # With a prefix, only keys under it become rows.
+        tier.prefix = "results/"
+        await tier.put("releases/x.json", b"{}")
+        await tier.put("results/r.out", b"out")
+        assert await tier.backend.head("releases/x.json") == ObjectInfo("releases/x.json", 2)
+        assert await tier.backend.head("results/r.out") is None
+        assert await tier.get("results/r.out", 10) == b"out" and await tier.get("releases/x.json", 10) == b"{}"
     finally:
         await backend.close()  # type: ignore[attr-defined]
