@@ -22,8 +22,6 @@ bundles and workflow data stay in the backend, where their tools expect them.
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -73,8 +71,8 @@ class DatabaseTier(base.ObjectStore):
             stored = await self.backend._put_many([(key, data) for _, key, data in big])
             for (i, _, _), err in zip(big, stored, strict=True):
                 errors[i] = err
-            done = [key for (_, key, _), err in zip(big, stored, strict=True) if err is None]
-            done = [key for key in done if key.startswith(self.prefix)]
+            done = [key for (_, key, _), err in zip(big, stored, strict=True)
+                    if err is None and key.startswith(self.prefix)]
             if done and self.limit:
                 try:
                     await self._delete_rows(done)
@@ -109,9 +107,7 @@ class DatabaseTier(base.ObjectStore):
 
     async def _presign(self, method: str, key: str, expires_in: int) -> base.PresignedRequest:
         if method == "GET" and await self._row(key, select(SmallObject.size)) is not None:
-            op, exp = "get", int(time.time()) + expires_in
-            url = f"{self.public_base_url}/api/v1/objects/{key}?op={op}&exp={exp}&sig={self._signer.sign(op, key, exp)}"
-            return base.PresignedRequest(method=method, url=url, headers={}, expires_at=float(exp))
+            return self._signer.object_request(method, self.public_base_url, key, expires_in)
         return await self.backend._presign(method, key, expires_in)
 
     # The database side; its failures are the store's StoreUnavailable.

@@ -15,7 +15,6 @@ import errno
 import os
 import stat
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,12 +58,7 @@ class LocalStore(base.ObjectStore):
             await asyncio.to_thread(self._remove, key)
 
     async def _presign(self, method: str, key: str, expires_in: int) -> base.PresignedRequest:
-        op = method.lower()
-        exp = int(time.time()) + expires_in
-        sig = self._signer.sign(op, key, exp)
-        # Key characters are all URL-safe, so the key goes into the path as is.
-        url = f"{self.public_base_url}/api/v1/objects/{key}?op={op}&exp={exp}&sig={sig}"
-        return base.PresignedRequest(method=method, url=url, headers={}, expires_at=float(exp))
+        return self._signer.object_request(method, self.public_base_url, key, expires_in)
 
     # Blocking parts, run in a worker thread.
 

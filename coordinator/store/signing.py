@@ -56,6 +56,14 @@ class UrlSigner:
             raise ValueError(f"exp must be an integer unix time, not {exp!r}")
         return self._digest(op, key, exp)
 
+    def object_request(self, method: str, base_url: str, key: str, expires_in: int) -> base.PresignedRequest:
+        """A request to the coordinator's objects route, signed with this key."""
+        op = method.lower()
+        exp = int(time.time()) + expires_in
+        # Key characters are all URL-safe, so the key goes into the path as is.
+        url = f"{base_url}/api/v1/objects/{key}?op={op}&exp={exp}&sig={self.sign(op, key, exp)}"
+        return base.PresignedRequest(method=method, url=url, headers={}, expires_at=float(exp))
+
     def verify(self, op: str, key: str, exp: int | str, sig: str, now: float | None = None) -> None:
         """Return if `sig` is this signer's for (op, key, exp) and `exp` is not past.
 
