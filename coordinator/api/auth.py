@@ -18,7 +18,9 @@ def bearer(request: Request) -> str | None:
 
 
 async def node(request: Request, services: Services) -> Node:
-    async with services.db.transaction() as session:
+    """The calling node, checked in a read without a transaction (one round trip); the
+    node is detached: routes that change it lock it again in their own transaction."""
+    async with services.db.reading() as session:
         return await nodes.authenticate_node(session, bearer(request), services.clock())
 
 

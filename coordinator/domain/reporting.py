@@ -14,6 +14,7 @@ Three phases, so no row lock is held across object-store I/O or output checks:
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import hashlib
 import logging
@@ -29,7 +30,7 @@ from coordinator import apps
 from coordinator.apps.base import CheckedOutput, OutputInvalid
 from coordinator.db.database import Database
 from coordinator.db.models import App, AppVersion, Node, Project, Result, Workunit
-from coordinator.domain import events, reputation, transitions, trust
+from coordinator.domain import events, reputation, solo_reports, transitions, trust
 from coordinator.errors import (
     Conflict,
     DomainError,
@@ -109,7 +110,7 @@ def _check_shape(report: Report, max_output: int) -> None:
         raise InvalidInput("times cannot be negative")
 
 
-def _duplicate(result: Result, report: Report) -> Receipt | None:
+def _duplicate(result: Any, report: Report) -> Receipt | None:
     """None if the report is new; a receipt if it repeats what was already recorded."""
     if result.state == "reported" and report.outcome == "success" and result.output_sha256 == report.sha256:
         return Receipt(result.id, result.state, result.verdict, duplicate=True)
@@ -120,7 +121,8 @@ def _duplicate(result: Result, report: Report) -> Receipt | None:
     return None
 
 
-def _check_lease(result: Result | None, node_id: str, now: float) -> Result:
+def _check_lease(result: Any, node_id: str, now: float) -> Any:
+    """`result`: a Result, or a row with its columns (None if there is no such result)."""
     if result is None:
         raise NotFound("no such result")
     if result.node_id != node_id:
@@ -188,31 +190,31 @@ async def _load(db: Database, node_id: str, todo: list[tuple[int, Report]], now:
     if not todo:
         return []
     async with db.reading() as session:
+        # Plain columns, not ORM objects: nothing here is changed, and a batch is many rows.
         rows = (await session.execute(
-            select(Result, Workunit.params, Workunit.project_id, Project.replication_policy, App.name)
+            select(Result.id, Result.workunit_id, Result.node_id, Result.state, Result.verdict,
+                   Result.deadline_at, Result.output_sha256, Result.output_key,
+                   Workunit.params, Project.replication_policy, App.name.label("app"))
             .join(Workunit, Workunit.id == Result.workunit_id)
             .join(Project, Project.id == Workunit.project_id)
             .join(AppVersion, AppVersion.id == Workunit.app_version_id)
             .join(App, App.id == AppVersion.app_id)
             .where(Result.id.in_([r.result_id for _, r in todo]))
         )).all()
-    found = {row[0].id: row for row in rows}
+    found = {row.id: row for row in rows}
     pending = []
     for i, report in todo:
-        row = found.get(report.result_id)
         try:
-            result = _check_lease(row[0] if row else None, node_id, now)
-            receipt = _duplicate(result, report)
+            row = _check_lease(found.get(report.result_id), node_id, now)
+            receipt = _duplicate(row, report)
         except DomainError as exc:
             outcomes[i] = Refusal(report.result_id, exc)
             continue
         if receipt is not None:
             outcomes[i] = receipt
             continue
-        assert row is not None
-        _, params, _project_id, policy, app_name = row
-        pending.append(_Pending(i, report, result.workunit_id, apps.get(str(app_name)), str(policy),
-                                dict(params), result.output_key))
+        pending.append(_Pending(i, report, row.workunit_id, apps.get(str(row.app)), str(row.replication_policy),
+                                dict(row.params), row.output_key))
     return pending
 
 
@@ -307,35 +309,66 @@ class _ItemFailed(Exception):
 
 async def _apply(session: AsyncSession, node_id: str,
                  pending: list[_Pending], now: float) -> list[tuple[_Pending, Receipt | Refusal]]:
-    """Phase 3, in the caller's transaction. Lock order as everywhere: workunits, results, node."""
-    workunits = {wu.id: wu for wu in await session.scalars(
-        select(Workunit).where(Workunit.id.in_({p.workunit_id for p in pending}))
-        .order_by(Workunit.id).with_for_update())}
-    # Every result of these workunits, locked, in one query: the reported ones, and their
+    """Phase 3, in the caller's transaction. Lock order as everywhere: workunits, results, node.
+    Reports that validate their workunit alone are settled set-wise (solo_reports) until the
+    first one that needs the general path; from there on every report takes it, on ORM
+    objects loaded after the set-wise changes are written, so it sees all earlier changes."""
+    # Every result of these workunits is locked, in one query: the reported ones, and their
     # siblings, which the quorum decisions read (a replica reported meanwhile is seen).
-    siblings: dict[int, list[Result]] = {wu_id: [] for wu_id in workunits}
-    for r in await session.scalars(
-            select(Result).where(Result.workunit_id.in_(list(workunits))).order_by(Result.id).with_for_update()):
-        siblings[r.workunit_id].append(r)
-    results = {r.id: r for group in siblings.values() for r in group}
+    locked = await solo_reports.lock(session, {p.workunit_id for p in pending})
     node = await trust.lock_node(session, node_id)
     assert node is not None
+    batch = solo_reports.Batch()
+    per_workunit = collections.Counter(p.workunit_id for p in pending)
+    todo = sorted(pending, key=lambda p: p.workunit_id)
+    orm = None if solo_reports.ENABLED else await _OrmRows.load(session, todo)
     done: list[tuple[_Pending, Receipt | Refusal]] = []
-    for p in sorted(pending, key=lambda p: p.workunit_id):
+    for i, p in enumerate(todo):
+        rows = locked if orm is None else orm
         try:
-            result = _check_lease(results.get(p.report.result_id), node_id, now)
-            receipt = _duplicate(result, p.report)
+            row = _check_lease(rows.results.get(p.report.result_id), node_id, now)
+            receipt = _duplicate(row, p.report)
         except DomainError as exc:
             done.append((p, Refusal(p.report.result_id, exc)))
             continue
         if receipt is None:
-            try:
-                receipt = await _record(session, node, workunits[p.workunit_id], result, p, now,
-                                        siblings[p.workunit_id])
-            except DomainError as exc:
-                raise _ItemFailed(p, exc) from exc
+            report = p.report
+            if orm is None and per_workunit[p.workunit_id] == 1 and p.checked is not None and solo_reports.applies(
+                    locked.workunits[p.workunit_id], row, locked.siblings[p.workunit_id], p.checked,
+                    report.outcome, report.wall_seconds, node):
+                await solo_reports.record(session, batch, node, locked.workunits[p.workunit_id], row, p.checked,
+                                          report.sha256, report.size, report.cpu_seconds, report.wall_seconds, now)
+                receipt = Receipt(row.id, "reported", "valid", duplicate=False)
+            else:
+                if orm is None:  # the first report for the general path: write, then load what is left
+                    await solo_reports.write(session, batch)
+                    orm = await _OrmRows.load(session, todo[i:])
+                try:
+                    receipt = await _record(session, node, orm.workunits[p.workunit_id],
+                                            orm.results[p.report.result_id], p, now, orm.siblings[p.workunit_id])
+                except DomainError as exc:
+                    raise _ItemFailed(p, exc) from exc
         done.append((p, receipt))
+    await solo_reports.write(session, batch)
     return done
+
+
+@dataclass
+class _OrmRows:
+    """Workunits and all their results as ORM objects, for the general path."""
+
+    workunits: dict[int, Workunit]
+    results: dict[int, Result]
+    siblings: dict[int, list[Result]]
+
+    @classmethod
+    async def load(cls, session: AsyncSession, pending: list[_Pending]) -> _OrmRows:
+        ids = sorted({p.workunit_id for p in pending})  # locked already (solo_reports.lock)
+        workunits = {wu.id: wu for wu in await session.scalars(select(Workunit).where(Workunit.id.in_(ids)))}
+        siblings: dict[int, list[Result]] = {wu_id: [] for wu_id in workunits}
+        for r in await session.scalars(select(Result).where(Result.workunit_id.in_(ids)).order_by(Result.id)):
+            siblings[r.workunit_id].append(r)
+        return cls(workunits, {r.id: r for group in siblings.values() for r in group}, siblings)
 
 
 async def _record(session: AsyncSession, node: Node, wu: Workunit, result: Result, p: _Pending,

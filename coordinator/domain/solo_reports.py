@@ -1,0 +1,126 @@
+"""The common report, settled set-wise: a good output for a workunit whose quorum is
+one validates it at once. transitions.advance would load each result and workunit
+as an ORM object, decide, and flush them one by one; here the batch's rows are read
+with one locking query each, the decisions are made in Python, and the changes are
+written with one UPDATE per table for the whole batch. Anything else (errors,
+invalid outputs, findings, quorums above one, workflow tasks, late replicas) goes
+through transitions.py, and the result is the same rows either way
+(tests/coordinator/test_solo_reports.py runs both paths and compares every table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.apps.base import CheckedOutput
+from coordinator.db.models import Node, Result, Workunit
+from coordinator.domain import events, reputation, transitions, trust
+
+ENABLED = True  # the equivalence test turns it off to run the general path
+
+# Sibling results that a solo validation leaves as they are (transitions._validate
+# would change an unsent one, and count a reported one as a candidate).
+_INERT = frozenset({"cancelled", "expired", "errored", "leased"})
+
+_results = Result.__table__
+_workunits = Workunit.__table__
+
+
+@dataclass
+class Locked:
+    """The rows of a report batch's workunits and of all their results, locked."""
+
+    workunits: dict[int, Row[Any]]
+    results: dict[int, Row[Any]]
+    siblings: dict[int, list[Row[Any]]]
+
+
+async def lock(session: AsyncSession, workunit_ids: set[int]) -> Locked:
+    """Locks the workunits (in id order, as everywhere), then all their results."""
+    wus = (await session.execute(
+        select(_workunits.c.id, _workunits.c.project_id, _workunits.c.app_version_id, _workunits.c.cost,
+               _workunits.c.state, _workunits.c.min_quorum, _workunits.c.workflow_task_id,
+               _workunits.c.verification)
+        .where(_workunits.c.id.in_(workunit_ids)).order_by(_workunits.c.id).with_for_update())).all()
+    siblings: dict[int, list[Row[Any]]] = {wu.id: [] for wu in wus}
+    results = {}
+    for r in (await session.execute(
+            select(_results.c.id, _results.c.workunit_id, _results.c.node_id, _results.c.state,
+                   _results.c.verdict, _results.c.deadline_at, _results.c.output_sha256)
+            .where(_results.c.workunit_id.in_(list(siblings))).order_by(_results.c.id).with_for_update())).all():
+        siblings[r.workunit_id].append(r)
+        results[r.id] = r
+    return Locked({wu.id: wu for wu in wus}, results, siblings)
+
+
+@dataclass
+class Batch:
+    """Solo validations decided but not yet written."""
+
+    results: list[dict[str, Any]] = field(default_factory=list)
+    workunits: list[dict[str, Any]] = field(default_factory=list)
+
+
+def applies(wu: Row[Any], result: Row[Any], siblings: list[Row[Any]], checked: CheckedOutput | None,
+            outcome: str, wall_seconds: float, node: Node) -> bool:
+    """True when the report validates its workunit alone, with nothing else to decide."""
+    return (outcome == "success" and checked is not None and not checked.findings
+            and wu.state == "active" and wu.min_quorum == 1 and wu.workflow_task_id is None
+            and all(s.id == result.id or s.state in _INERT for s in siblings)
+            and not reputation.too_fast(wu.cost, wall_seconds, node.benchmark, trust.DEFAULT))
+
+
+async def record(session: AsyncSession, batch: Batch, node: Node, wu: Row[Any], result: Row[Any],
+                 checked: CheckedOutput, sha256: str, size: int, cpu_seconds: float, wall_seconds: float,
+                 now: float) -> None:
+    """What reporting._record and transitions.advance do for such a report, in the same
+    order (events, trust, credit), with the row changes queued in `batch`."""
+    ctx = dict(node_id=node.id, project_id=wu.project_id, workunit_id=wu.id, result_id=result.id)
+    events.record(session, "result.reported", now, **ctx, sha256=sha256, cpu_seconds=round(cpu_seconds, 3))
+    spec = await transitions.app_spec_of(session, wu)  # type: ignore[arg-type]  (reads app_version_id only)
+    credit = wu.cost / getattr(spec, "reference_rate", 1.0)
+    trust.record_outcome(session, node, "valid", now, result_id=result.id)
+    if credit > 0:
+        await trust.grant_credit(session, node, result.id, credit, now)
+    summary = checked.summary
+    planned = (wu.verification or {}).get("mode")
+    mode = "alone" if planned == "alone" else "single"
+    batch.results.append(dict(b_id=result.id, b_reported_at=now, b_cpu=cpu_seconds, b_wall=wall_seconds,
+                              b_sha=sha256, b_size=size, b_summary=summary))
+    batch.workunits.append(dict(
+        b_id=wu.id, b_canonical=result.id, b_summary=summary, b_finished=now, b_mode=mode,
+        b_verification={**(wu.verification or {}), "mode": mode, "valid": [[result.id, result.node_id]],
+                        "invalid": [], "audited": bool(summary.get("_audit"))}))
+    events.record(session, "workunit.validated", now, project_id=wu.project_id, workunit_id=wu.id,
+                  result_id=result.id, quorum=1, mode=mode, valid=[result.id])
+
+
+async def write(session: AsyncSession, batch: Batch) -> None:
+    """One UPDATE per table for every solo validation queued so far. The node's changes
+    stay pending (no autoflush): they are written once, at commit."""
+    with session.no_autoflush:
+        await _write(session, batch)
+
+
+async def _write(session: AsyncSession, batch: Batch) -> None:
+    if batch.results:
+        await session.execute(
+            update(_results).where(_results.c.id == bindparam("b_id")).values(
+                state="reported", verdict="valid", reported_at=bindparam("b_reported_at"),
+                cpu_seconds=bindparam("b_cpu"), wall_seconds=bindparam("b_wall"),
+                output_sha256=bindparam("b_sha"), output_size=bindparam("b_size"),
+                summary=bindparam("b_summary", type_=_results.c.summary.type)),
+            batch.results)
+        batch.results = []
+    if batch.workunits:
+        await session.execute(
+            update(_workunits).where(_workunits.c.id == bindparam("b_id")).values(
+                state="validated", canonical_result_id=bindparam("b_canonical"),
+                summary=bindparam("b_summary", type_=_workunits.c.summary.type),
+                finished_at=bindparam("b_finished"), accepted_mode=bindparam("b_mode"),
+                verification=bindparam("b_verification", type_=_workunits.c.verification.type)),
+            batch.workunits)
+        batch.workunits = []
