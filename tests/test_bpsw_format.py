@@ -178,3 +178,34 @@ def test_a_count_too_big_for_the_shorter_last_block_is_refused() -> None:
     with pytest.raises(FormatError, match=r"impossible for the block \[1000, 1001\)"):
         fmt.encode(SweepOutput(a=0, b=1001, prime_count=2, pseudoprimes=(), block_counts=counts))
     assert fmt.encode(SweepOutput(a=0, b=1001, prime_count=1, pseudoprimes=(), block_counts=(0,) * 250 + (1,)))
+
+
+@st.composite
+def mutated(draw):
+    """Canonical bytes with a few bytes inserted, deleted or replaced."""
+    data = bytearray(fmt.encode(draw(outputs())))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(data)))
+        kind = draw(st.sampled_from(("insert", "delete", "replace")))
+        byte = draw(st.sampled_from(b"0123456789 \n-+sacoumprn\t\x00\xc3"))
+        if kind == "insert":
+            data[at:at] = bytes([byte])
+        elif at < len(data):
+            data[at:at + 1] = b"" if kind == "delete" else bytes([byte])
+    return bytes(data)
+
+
+def _outcome(decoder, data):
+    try:
+        return decoder(data)
+    except FormatError:
+        return "refused"
+
+
+@settings(max_examples=400)
+@given(mutated())
+def test_the_fast_decoder_accepts_exactly_what_the_line_parser_accepts(data):
+    fast, strict = _outcome(fmt.decode, data), _outcome(fmt._decode_lines, data)
+    assert fast == strict
+    if fast != "refused":
+        assert fmt.encode(fast) == data

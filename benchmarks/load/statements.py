@@ -1,6 +1,7 @@
 """SQL statements and wall time per lease request and per report batch, in-process
-(no HTTP server, no other clients): a figure that does not depend on how busy the
-machine is, unlike the throughput of run.py.
+(no HTTP server, no other clients): a figure that depends less on how busy the
+machine is than the throughput of run.py. "CPU in this process" is the coordinator's
+Python (and the test client's, a small part); PostgreSQL's time is in the wall time.
 
     .venv/bin/python -m benchmarks.load.statements [--batch 8] [--rounds 20]
 
@@ -78,25 +79,29 @@ async def _run(url: str, batch: int, rounds: int, show: int = 0, policy: str = "
         body = (await client.post("/api/v1/enrol", json={"token": token, "name": "n", "capabilities": CAPS})).json()
         node = {"Authorization": f"Bearer {body['node_id']}.{body['secret']}"}
         took = {"lease": 0.0, "report": 0.0}
+        cpu = {"lease": 0.0, "report": 0.0}
         for _ in range(rounds):
             phase["now"] = "lease"
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             r = await client.post("/api/v1/work/lease", json={"max_results": batch}, headers=node)
             took["lease"] += time.perf_counter() - began
+            cpu["lease"] += time.process_time() - began_cpu
             reports = []
             for asg in r.json()["assignments"]:
                 data = bpsw_format.encode(bpsw_format.run_sweep(int(asg["params"]["a"]), int(asg["params"]["b"])))
                 reports.append({"result_id": asg["result_id"], "outcome": "success", "size": len(data),
                                 "sha256": hashlib.sha256(data).hexdigest(), "output": base64.b64encode(data).decode()})
             phase["now"] = "report"
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             r = await client.post("/api/v1/work/report-batch", json={"reports": reports}, headers=node)
             took["report"] += time.perf_counter() - began
+            cpu["report"] += time.process_time() - began_cpu
             assert all(x["ok"] for x in r.json()["receipts"]), r.text
     print(f"load average {os.getloadavg()[0]:.1f}; batch {batch}, {rounds} rounds, policy {policy}")
     for kind in ("lease", "report"):
         print(f"  {kind:6s}: {counts[kind] / rounds:6.1f} statements per request, "
-              f"{counts[kind] / rounds / batch:5.1f} per workunit, {took[kind] / rounds * 1000:6.1f} ms per request")
+              f"{counts[kind] / rounds / batch:5.1f} per workunit, {took[kind] / rounds * 1000:6.1f} ms per request, "
+              f"{cpu[kind] / rounds * 1000:6.1f} ms of CPU in this process")
     if show:
         print("  report statements per workunit, commonest first:")
         for text, n in texts.most_common(show):
