@@ -55,12 +55,16 @@ async def lease(
         return []
     other = aliased(Result)
     holder = aliased(Node)
+    # A correlated count, not NOT EXISTS: PostgreSQL then probes ix_results_workunit_node once
+    # per candidate. As an anti join it may scan all of the node's past results for each
+    # candidate (its estimate of them is often one row), which grows with the node's history.
     if node.owner:
         # Replicas go to different owners where owners are known: no self-vouching.
-        same_hands = exists().where(other.workunit_id == Result.workunit_id, other.node_id == holder.id,
-                                    holder.owner == node.owner)
+        same_hands = select(func.count()).select_from(other).join(holder, holder.id == other.node_id).where(
+            other.workunit_id == Result.workunit_id, holder.owner == node.owner).scalar_subquery() > 0
     else:
-        same_hands = exists().where(other.workunit_id == Result.workunit_id, other.node_id == node.id)
+        same_hands = select(func.count()).select_from(other).where(
+            other.workunit_id == Result.workunit_id, other.node_id == node.id).scalar_subquery() > 0
     eligible = (
         select(Result.id, Result.workunit_id)
         .join(Workunit, Workunit.id == Result.workunit_id)
