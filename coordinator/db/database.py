@@ -48,6 +48,23 @@ class Database:
             async with self._sessions() as session:  # closing ends its transaction, keeps what it loaded
                 yield session
             return
+        async with self._autocommit() as session:
+            yield session
+
+    @asynccontextmanager
+    async def single_write(self) -> AsyncIterator[AsyncSession]:
+        """A session for one write statement that is atomic by itself (an INSERT of many
+        rows, say): on PostgreSQL it commits on its own, without BEGIN and COMMIT round
+        trips; on SQLite it is an ordinary transaction. No before_commit hooks run."""
+        if self.is_sqlite:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._autocommit() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncSession]:
         async with self.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             async with AsyncSession(bind=conn, expire_on_commit=False) as session:

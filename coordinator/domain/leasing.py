@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, case, exists, func, select, update
+from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -65,10 +65,16 @@ async def lease(
     else:
         same_hands = select(func.count()).select_from(other).where(
             other.workunit_id == Result.workunit_id, other.node_id == node.id).scalar_subquery() > 0
+    # The candidates come with everything an assignment needs (one round trip; the few
+    # extra rows fetched are cheap next to a second query).
     eligible = (
-        select(Result.id, Result.workunit_id)
+        select(Result.id, Workunit.id.label("workunit_id"), Workunit.project_id, Workunit.params,
+               Workunit.delay_bound, Workunit.min_quorum, Project.name.label("project"),
+               Project.replication_policy, App.name.label("app"), AppVersion.version)
         .join(Workunit, Workunit.id == Result.workunit_id)
         .join(Project, Project.id == Workunit.project_id)
+        .join(AppVersion, AppVersion.id == Workunit.app_version_id)
+        .join(App, App.id == AppVersion.app_id)
         .where(
             Result.state == "unsent",
             Workunit.state == "active",
@@ -95,54 +101,58 @@ async def lease(
             case({pid: rank for rank, pid in enumerate(ranking)}, value=Workunit.project_id, else_=len(ranking)),
             Result.id)
 
-    chosen: list[int] = []
+    rows = []
     seen_workunits: set[int] = set()
-    for result_id, workunit_id in (await session.execute(eligible)).all():
-        if workunit_id in seen_workunits:
+    for row in (await session.execute(eligible)).all():
+        if row.workunit_id in seen_workunits:
             continue  # never two replicas of one workunit to one node
-        seen_workunits.add(workunit_id)
-        chosen.append(result_id)
-        if len(chosen) == max_results:
+        seen_workunits.add(row.workunit_id)
+        rows.append(row)
+        if len(rows) == max_results:
             break
-    if not chosen:
+    if not rows:
         return []
-
-    rows = (
-        await session.execute(
-            select(Result, Workunit, Project.name, Project.replication_policy, App.name, AppVersion.version)
-            .join(Workunit, Workunit.id == Result.workunit_id)
-            .join(Project, Project.id == Workunit.project_id)
-            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
-            .join(App, App.id == AppVersion.app_id)
-            .where(Result.id.in_(chosen))
-            .order_by(Result.id)
-        )
-    ).all()
+    rows.sort(key=lambda row: row.id)  # assignments in result order, whatever ordered the choice
     assignments = []
     rng = rng or random.SystemRandom()  # nodes must not predict their spot-checks
     replicas = await _replica_states(session, rows)
-    for result, wu, project_name, policy, app_name, version in rows:
-        if wu.id in replicas:
-            await _adapt_replication(session, node, result, wu, policy, replicas[wu.id], rng, trust_cfg, now)
-        result.state = "leased"
-        result.node_id = node.id
-        result.leased_at = now
-        result.deadline_at = now + wu.delay_bound
-        result.output_key = output_key(wu.project_id, wu.id, result.id)
-        events.record(session, "result.leased", now, node_id=node.id, project_id=wu.project_id,
-                      workunit_id=wu.id, result_id=result.id, deadline_at=result.deadline_at)
+    leased: list[dict[str, Any]] = []
+    adapted: list[dict[str, Any]] = []
+    for row in rows:
+        if row.workunit_id in replicas:
+            change = await _adapt_replication(session, node, row, replicas[row.workunit_id], rng, trust_cfg, now)
+            if change is not None:
+                adapted.append(change)
+        deadline = now + row.delay_bound
+        key = output_key(row.project_id, row.workunit_id, row.id)
+        leased.append(dict(b_id=row.id, b_deadline=deadline, b_key=key))
+        events.record(session, "result.leased", now, node_id=node.id, project_id=row.project_id,
+                      workunit_id=row.workunit_id, result_id=row.id, deadline_at=deadline)
         assignments.append(
             Assignment(
-                result_id=result.id,
-                workunit_id=wu.id,
-                project=project_name,
-                app=app_name,
-                app_version=version,
-                params=dict(wu.params),
-                deadline_at=result.deadline_at,
-                output_key=result.output_key,
+                result_id=row.id,
+                workunit_id=row.workunit_id,
+                project=row.project,
+                app=row.app,
+                app_version=row.version,
+                params=dict(row.params),
+                deadline_at=deadline,
+                output_key=key,
             )
         )
+    results, workunits = Result.__table__, Workunit.__table__
+    with session.no_autoflush:  # the node's change is written once, at commit
+        await session.execute(
+            update(results).where(results.c.id == bindparam("b_id")).values(
+                state="leased", node_id=node.id, leased_at=now, deadline_at=bindparam("b_deadline"),
+                output_key=bindparam("b_key")),
+            leased)
+        if adapted:
+            await session.execute(
+                update(workunits).where(workunits.c.id == bindparam("b_id")).values(
+                    min_quorum=bindparam("b_quorum"),
+                    verification=bindparam("b_verification", type_=workunits.c.verification.type)),
+                adapted)
     node.last_seen_at = now
     return assignments
 
@@ -177,7 +187,8 @@ async def _replica_states(session: AsyncSession, rows: Sequence[Row[Any]]) -> di
     the states of their other results, and whether this transaction could lock them
     (skip-locked: if a concurrent lease of a sibling holds one, keep its quorum rather
     than wait). Two queries for the whole lease, not two per workunit."""
-    adaptive = {wu.id: result.id for result, wu, _, policy, _, _ in rows if wu.min_quorum >= 2 and policy != "fixed"}
+    adaptive = {row.workunit_id: row.id for row in rows
+                if row.min_quorum >= 2 and row.replication_policy != "fixed"}
     if not adaptive:
         return {}
     others: dict[int, list[str]] = {wu_id: [] for wu_id in adaptive}
@@ -193,22 +204,26 @@ async def _replica_states(session: AsyncSession, rows: Sequence[Row[Any]]) -> di
             for wu_id, states in others.items()}
 
 
-async def _adapt_replication(session: AsyncSession, node: Node, result: Result, wu: Workunit, policy: str,
-                             replicas: _Replicas, rng: random.Random, cfg: reputation.TrustConfig,
-                             now: float) -> None:
+async def _adapt_replication(session: AsyncSession, node: Node, row: Row[Any], replicas: _Replicas,
+                             rng: random.Random, cfg: reputation.TrustConfig,
+                             now: float) -> dict[str, Any] | None:
     """Adaptive replication, decided when the first replica of a workunit leaves:
-    a trusted node may run it alone (quorum 1), the other replicas are then cancelled."""
+    a trusted node may run it alone (quorum 1), the other replicas are then cancelled.
+    Returns the workunit's new quorum and verification, for lease() to write."""
     if not replicas.first_out:
-        return  # another replica is already out: this one is its partner
+        return None  # another replica is already out: this one is its partner
     if not replicas.locked:
-        return  # a concurrent transaction holds the workunit: keep the quorum rather than wait
+        return None  # a concurrent transaction holds the workunit: keep the quorum rather than wait
+    policy = row.replication_policy
     decision = reputation.decide_replication(policy, trust.state_of(node), node.consecutive_valid, cfg, rng)
-    wu.verification = {"mode": decision.mode, "decided_for": node.id}
+    change = dict(b_id=row.workunit_id, b_quorum=row.min_quorum,
+                  b_verification={"mode": decision.mode, "decided_for": node.id})
     if not decision.alone:
-        return
-    wu.min_quorum = 1
+        return change
+    change["b_quorum"] = 1
     await session.execute(
-        update(Result).where(Result.workunit_id == wu.id, Result.id != result.id, Result.state == "unsent")
+        update(Result).where(Result.workunit_id == row.workunit_id, Result.id != row.id, Result.state == "unsent")
         .values(state="cancelled"))
-    events.record(session, "workunit.replication", now, node_id=node.id, project_id=wu.project_id,
-                  workunit_id=wu.id, result_id=result.id, mode=decision.mode, policy=policy)
+    events.record(session, "workunit.replication", now, node_id=node.id, project_id=row.project_id,
+                  workunit_id=row.workunit_id, result_id=row.id, mode=decision.mode, policy=policy)
+    return change

@@ -128,7 +128,7 @@ class DatabaseTier(base.ObjectStore):
         statement = statement.on_conflict_do_update(
             index_elements=["key"], set_={"data": statement.excluded.data, "size": statement.excluded.size})
         try:
-            async with self.db.transaction() as session:
+            async with self.db.single_write() as session:  # one statement: all rows or none
                 await session.execute(statement, [{"key": k, "data": d, "size": len(d)} for k, d in rows.items()])
         except (OperationalError, DBAPIError, OSError) as exc:
             raise base.StoreUnavailable(f"the database tier cannot store {len(rows)} object(s): {exc}") from exc
