@@ -103,6 +103,14 @@ def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
     return used
 
 
+def _cpu_of(pid: int) -> float:
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
+
+
 def profile_summary(raw_files: list[Path], top: int = 15) -> list[str]:
     """py-spy raw (collapsed) stacks: top frames by own samples, and our code inclusive."""
     own: collections.Counter[str] = collections.Counter()
@@ -210,6 +218,7 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
         roles = {"coordinator": [coord.pid, *pids], "load clients": [p.pid for p in clients]}
         time.sleep(max(0.0, start_at - time.time()))
         cpu_before = cpu_by_role(roles)
+        workers_before = {pid: _cpu_of(pid) for pid in pids}
         spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
         if args.profile and spy:
             delay = max(0.0, start_at - time.time())
@@ -221,6 +230,7 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
                      "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(max(0.0, stop_at - time.time()))
         cpu_after = cpu_by_role(roles)
+        per_worker = [(_cpu_of(pid) - workers_before[pid]) / args.duration for pid in pids]
         outs = [json.loads(p.communicate(timeout=args.duration + 600)[0].strip().splitlines()[-1])
                 for p in clients]
         for s in spies:
@@ -247,6 +257,8 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
     print(f"  HTTP errors: {dict(errors) or 'none'}; nodes that crashed: {failed}")
     print("  CPU in the window, in cores: " + ", ".join(
         f"{role} {(cpu_after[role] - cpu_before[role]) / args.duration:.2f}" for role in cpu_after))
+    if len(per_worker) > 1:  # the load is only as even as the connections' spread over the workers
+        print("  CPU per worker process, in cores: " + ", ".join(f"{c:.2f}" for c in per_worker))
     for o in outs:
         for f in o["failures"]:
             print(f"    {f[:300]}")

@@ -4,12 +4,13 @@ coordinators never hand out the same slot; SQLite runs writes one at a time."""
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, func, select, update
+from sqlalchemy import Integer, Row, Select, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -53,44 +54,9 @@ async def lease(
 ) -> list[Assignment]:
     if max_results <= 0 or node.status != "active":
         return []
-    other = aliased(Result)
-    holder = aliased(Node)
-    # A correlated count, not NOT EXISTS: PostgreSQL then probes ix_results_workunit_node once
-    # per candidate. As an anti join it may scan all of the node's past results for each
-    # candidate (its estimate of them is often one row), which grows with the node's history.
-    if node.owner:
-        # Replicas go to different owners where owners are known: no self-vouching.
-        same_hands = select(func.count()).select_from(other).join(holder, holder.id == other.node_id).where(
-            other.workunit_id == Result.workunit_id, holder.owner == node.owner).scalar_subquery() > 0
-    else:
-        same_hands = select(func.count()).select_from(other).where(
-            other.workunit_id == Result.workunit_id, other.node_id == node.id).scalar_subquery() > 0
-    # The candidates come with everything an assignment needs (one round trip; the few
-    # extra rows fetched are cheap next to a second query).
-    eligible = (
-        select(Result.id, Workunit.id.label("workunit_id"), Workunit.project_id, Workunit.params,
-               Workunit.delay_bound, Workunit.min_quorum, Project.name.label("project"),
-               Project.replication_policy, App.name.label("app"), AppVersion.version)
-        .join(Workunit, Workunit.id == Result.workunit_id)
-        .join(Project, Project.id == Workunit.project_id)
-        .join(AppVersion, AppVersion.id == Workunit.app_version_id)
-        .join(App, App.id == AppVersion.app_id)
-        .where(
-            Result.state == "unsent",
-            Workunit.state == "active",
-            Project.status == "active",
-            Workunit.min_memory_bytes <= node.memory_bytes,
-            Workunit.min_disk_bytes <= node.disk_free_bytes,
-            ~same_hands,
-        )
-        .order_by(Result.id)
-        .limit(max_results * OVERFETCH)
-        .with_for_update(skip_locked=True, of=Result)
-    )
-    if projects:
-        eligible = eligible.where(Project.name.in_(projects))
-    if node.trust_level == "probation":
-        eligible = eligible.where(Workunit.trusted_only.is_(False))
+    eligible = _candidates(bool(node.owner), bool(projects), node.trust_level == "probation")
+    params = dict(b_node=node.id, b_owner=node.owner, b_memory=node.memory_bytes, b_disk=node.disk_free_bytes,
+                  b_limit=max_results * OVERFETCH, b_projects=projects or [])
     # AI orchestrator (Full, or Partial with "large-to-fast"): size-aware order; any other mode
     # returns the query untouched after one cached mode read. See coordinator/orchestrator/hook.py.
     eligible = await orchestrator_hook.shape_lease(session, node, eligible)
@@ -103,7 +69,7 @@ async def lease(
 
     rows = []
     seen_workunits: set[int] = set()
-    for row in (await session.execute(eligible)).all():
+    for row in (await session.execute(eligible, params)).all():
         if row.workunit_id in seen_workunits:
             continue  # never two replicas of one workunit to one node
         seen_workunits.add(row.workunit_id)
@@ -155,6 +121,51 @@ async def lease(
                 adapted)
     node.last_seen_at = now
     return assignments
+
+
+@functools.cache
+def _candidates(by_owner: bool, by_project: bool, probation: bool) -> Select[Any]:
+    """The query for the result slots a node may lease, built once per shape (building it
+    costs more than running it); the node's values are bound parameters (b_node, b_owner,
+    b_memory, b_disk, b_limit, b_projects). The candidates come with everything an
+    assignment needs, so no second query is needed."""
+    other = aliased(Result)
+    holder = aliased(Node)
+    # A correlated count, not NOT EXISTS: PostgreSQL then probes ix_results_workunit_node once
+    # per candidate. As an anti join it may scan all of the node's past results for each
+    # candidate (its estimate of them is often one row), which grows with the node's history.
+    if by_owner:
+        # Replicas go to different owners where owners are known: no self-vouching.
+        same_hands = select(func.count()).select_from(other).join(holder, holder.id == other.node_id).where(
+            other.workunit_id == Result.workunit_id, holder.owner == bindparam("b_owner")).scalar_subquery() > 0
+    else:
+        same_hands = select(func.count()).select_from(other).where(
+            other.workunit_id == Result.workunit_id, other.node_id == bindparam("b_node")).scalar_subquery() > 0
+    eligible = (
+        select(Result.id, Workunit.id.label("workunit_id"), Workunit.project_id, Workunit.params,
+               Workunit.delay_bound, Workunit.min_quorum, Project.name.label("project"),
+               Project.replication_policy, App.name.label("app"), AppVersion.version)
+        .join(Workunit, Workunit.id == Result.workunit_id)
+        .join(Project, Project.id == Workunit.project_id)
+        .join(AppVersion, AppVersion.id == Workunit.app_version_id)
+        .join(App, App.id == AppVersion.app_id)
+        .where(
+            Result.state == "unsent",
+            Workunit.state == "active",
+            Project.status == "active",
+            Workunit.min_memory_bytes <= bindparam("b_memory"),
+            Workunit.min_disk_bytes <= bindparam("b_disk"),
+            ~same_hands,
+        )
+        .order_by(Result.id)
+        .limit(bindparam("b_limit", type_=Integer))
+        .with_for_update(skip_locked=True, of=Result)
+    )
+    if by_project:
+        eligible = eligible.where(Project.name.in_(bindparam("b_projects", expanding=True)))
+    if probation:
+        eligible = eligible.where(Workunit.trusted_only.is_(False))
+    return eligible
 
 
 async def _share_order(session: AsyncSession, names: list[str] | None) -> list[int]:
