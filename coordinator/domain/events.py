@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.db import database
+from coordinator.db import bulk, database
 from coordinator.db.models import Event
 
 log = logging.getLogger("newral.events")
@@ -51,7 +51,7 @@ async def flush(session: AsyncSession) -> None:
     if rows:
         queued = rows[:]
         rows.clear()
-        await session.execute(insert(Event.__table__), queued)
+        await bulk.insert_rows(session, Event.__table__, queued)
 
 
 async def since(session: AsyncSession, after_id: int, limit: int = 200) -> list[Event]:

@@ -14,6 +14,7 @@ from sqlalchemy import Integer, Row, Select, bindparam, case, func, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from coordinator.db import bulk
 from coordinator.db.models import App, AppVersion, Node, Project, Result, Workunit
 from coordinator.domain import events, reputation, trust
 from coordinator.orchestrator import hook as orchestrator_hook
@@ -91,7 +92,7 @@ async def lease(
                 adapted.append(change)
         deadline = now + row.delay_bound
         key = output_key(row.project_id, row.workunit_id, row.id)
-        leased.append(dict(b_id=row.id, b_deadline=deadline, b_key=key))
+        leased.append(dict(id=row.id, deadline_at=deadline, output_key=key))
         events.record(session, "result.leased", now, node_id=node.id, project_id=row.project_id,
                       workunit_id=row.workunit_id, result_id=row.id, deadline_at=deadline)
         assignments.append(
@@ -106,19 +107,10 @@ async def lease(
                 output_key=key,
             )
         )
-    results, workunits = Result.__table__, Workunit.__table__
     with session.no_autoflush:  # the node's change is written once, at commit
-        await session.execute(
-            update(results).where(results.c.id == bindparam("b_id")).values(
-                state="leased", node_id=node.id, leased_at=now, deadline_at=bindparam("b_deadline"),
-                output_key=bindparam("b_key")),
-            leased)
-        if adapted:
-            await session.execute(
-                update(workunits).where(workunits.c.id == bindparam("b_id")).values(
-                    min_quorum=bindparam("b_quorum"),
-                    verification=bindparam("b_verification", type_=workunits.c.verification.type)),
-                adapted)
+        await bulk.update_rows(session, Result.__table__, leased,
+                               constants={"state": "leased", "node_id": node.id, "leased_at": now})
+        await bulk.update_rows(session, Workunit.__table__, adapted)
     node.last_seen_at = now
     return assignments
 
@@ -227,11 +219,11 @@ async def _adapt_replication(session: AsyncSession, node: Node, row: Row[Any], r
         return None  # a concurrent transaction holds the workunit: keep the quorum rather than wait
     policy = row.replication_policy
     decision = reputation.decide_replication(policy, trust.state_of(node), node.consecutive_valid, cfg, rng)
-    change = dict(b_id=row.workunit_id, b_quorum=row.min_quorum,
-                  b_verification={"mode": decision.mode, "decided_for": node.id})
+    change = dict(id=row.workunit_id, min_quorum=row.min_quorum,
+                  verification={"mode": decision.mode, "decided_for": node.id})
     if not decision.alone:
         return change
-    change["b_quorum"] = 1
+    change["min_quorum"] = 1
     await session.execute(
         update(Result).where(Result.workunit_id == row.workunit_id, Result.id != row.id, Result.state == "unsent")
         .values(state="cancelled"))

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.apps.base import CheckedOutput
+from coordinator.db import bulk
 from coordinator.db.models import Node, Result, Workunit
 from coordinator.domain import events, reputation, transitions, trust
 
@@ -88,12 +89,12 @@ async def record(session: AsyncSession, batch: Batch, node: Node, wu: Row[Any], 
     summary = checked.summary
     planned = (wu.verification or {}).get("mode")
     mode = "alone" if planned == "alone" else "single"
-    batch.results.append(dict(b_id=result.id, b_reported_at=now, b_cpu=cpu_seconds, b_wall=wall_seconds,
-                              b_sha=sha256, b_size=size, b_summary=summary))
+    batch.results.append(dict(id=result.id, reported_at=now, cpu_seconds=cpu_seconds, wall_seconds=wall_seconds,
+                              output_sha256=sha256, output_size=size, summary=summary))
     batch.workunits.append(dict(
-        b_id=wu.id, b_canonical=result.id, b_summary=summary, b_finished=now, b_mode=mode,
-        b_verification={**(wu.verification or {}), "mode": mode, "valid": [[result.id, result.node_id]],
-                        "invalid": [], "audited": bool(summary.get("_audit"))}))
+        id=wu.id, canonical_result_id=result.id, summary=summary, finished_at=now, accepted_mode=mode,
+        verification={**(wu.verification or {}), "mode": mode, "valid": [[result.id, result.node_id]],
+                      "invalid": [], "audited": bool(summary.get("_audit"))}))
     events.record(session, "workunit.validated", now, project_id=wu.project_id, workunit_id=wu.id,
                   result_id=result.id, quorum=1, mode=mode, valid=[result.id])
 
@@ -106,21 +107,6 @@ async def write(session: AsyncSession, batch: Batch) -> None:
 
 
 async def _write(session: AsyncSession, batch: Batch) -> None:
-    if batch.results:
-        await session.execute(
-            update(_results).where(_results.c.id == bindparam("b_id")).values(
-                state="reported", verdict="valid", reported_at=bindparam("b_reported_at"),
-                cpu_seconds=bindparam("b_cpu"), wall_seconds=bindparam("b_wall"),
-                output_sha256=bindparam("b_sha"), output_size=bindparam("b_size"),
-                summary=bindparam("b_summary", type_=_results.c.summary.type)),
-            batch.results)
-        batch.results = []
-    if batch.workunits:
-        await session.execute(
-            update(_workunits).where(_workunits.c.id == bindparam("b_id")).values(
-                state="validated", canonical_result_id=bindparam("b_canonical"),
-                summary=bindparam("b_summary", type_=_workunits.c.summary.type),
-                finished_at=bindparam("b_finished"), accepted_mode=bindparam("b_mode"),
-                verification=bindparam("b_verification", type_=_workunits.c.verification.type)),
-            batch.workunits)
-        batch.workunits = []
+    await bulk.update_rows(session, _results, batch.results, constants={"state": "reported", "verdict": "valid"})
+    await bulk.update_rows(session, _workunits, batch.workunits, constants={"state": "validated"})
+    batch.results, batch.workunits = [], []

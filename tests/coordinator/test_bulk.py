@@ -1,0 +1,45 @@
+"""coordinator/db/bulk.py on both dialects: arrays unnested on PostgreSQL, executemany on
+SQLite; the rows written must be the same either way."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coordinator.db import bulk
+from coordinator.db.database import Database
+from coordinator.db.models import Event
+
+
+async def test_inserted_rows_keep_their_order_values_and_json(db: Database) -> None:
+    rows = [dict(at=float(i), kind=f"k{i}", node_id=None if i % 2 else f"n{i}", project_id=None,
+                 workunit_id=i or None, result_id=None, data={"i": i, "nested": [i, {"x": None}], "s": "é\u2028"})
+            for i in range(70)]
+    async with db.transaction() as s:
+        before = list(await s.scalars(select(Event.id)))
+        await bulk.insert_rows(s, Event.__table__, rows)
+    async with db.transaction() as s:
+        got = (await s.execute(select(Event).where(Event.id.not_in(before or [-1])).order_by(Event.id))).scalars().all()
+    assert [(e.at, e.kind, e.node_id, e.workunit_id, e.data) for e in got] == [
+        (r["at"], r["kind"], r["node_id"], r["workunit_id"], r["data"]) for r in rows]
+
+
+async def test_updated_rows_take_their_own_values_and_the_constants(db: Database) -> None:
+    async with db.transaction() as s:
+        await bulk.insert_rows(s, Event.__table__, [
+            dict(at=0.0, kind="old", node_id=None, project_id=None, workunit_id=None, result_id=None, data={})
+            for _ in range(5)])
+    async with db.transaction() as s:
+        ids = list(await s.scalars(select(Event.id).where(Event.kind == "old").order_by(Event.id)))
+        await bulk.update_rows(s, Event.__table__, [dict(id=i, at=float(n), data=None if n == 2 else {"n": n})
+                                                    for n, i in enumerate(ids[:4])], constants={"kind": "new"})
+    async with db.transaction() as s:
+        got = (await s.execute(select(Event.id, Event.kind, Event.at, Event.data).where(Event.id.in_(ids))
+                               .order_by(Event.id))).all()
+    assert [(k, at, data) for _, k, at, data in got] == [
+        ("new", 0.0, {"n": 0}), ("new", 1.0, {"n": 1}), ("new", 2.0, None), ("new", 3.0, {"n": 3}), ("old", 0.0, {})]
+
+
+async def test_no_rows_is_no_statement(db: Database) -> None:
+    async with db.transaction() as s:
+        await bulk.insert_rows(s, Event.__table__, [])
+        await bulk.update_rows(s, Event.__table__, [])
