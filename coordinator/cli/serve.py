@@ -16,6 +16,7 @@ from litestar import Litestar
 
 from coordinator.api import app as app_module
 from coordinator.api import create_app
+from coordinator.cli import workers
 from coordinator.db import migrate
 from coordinator.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
@@ -61,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[ENV_PREFIX + key.upper()] = str(value)
     os.environ[ENV_PREFIX + "AUTO_MIGRATE"] = "false"
     os.environ.pop("NEWRAL_CONFIG", None)
-    uvicorn.run("coordinator.cli.serve:app_from_environment", factory=True, host=host, port=int(port),
+    if workers.supported():  # a listening socket per process: connections spread evenly
+        return workers.serve(host, int(port), args.workers)
+    uvicorn.run(workers.APP, factory=True, host=host, port=int(port),
                 workers=args.workers, log_level="warning", access_log=False)
     return 0
 

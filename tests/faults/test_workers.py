@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from coordinator.cli import processes
@@ -28,8 +29,7 @@ def test_two_worker_processes(tmp_path: Path, pg_url: str) -> None:
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
     try:
         processes.wait_healthy(url, proc)
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
-        assert len(out.split()) >= 2, "expected two worker processes"
+        assert len(_children(proc.pid)) == 2, "expected two worker processes"
         admin = {"Authorization": f"Bearer {(tmp_path / 'admin-token').read_text().strip()}"}
         with httpx.Client(base_url=url, timeout=30) as c:
             ids = set()
@@ -40,5 +40,40 @@ def test_two_worker_processes(tmp_path: Path, pg_url: str) -> None:
                 ids.add(r.json()["node_id"])
             assert len(ids) == 6
             assert len(c.get("/api/v1/admin/nodes", headers=admin).json()) == 6
+        # Each worker listens on its own socket (SO_REUSEPORT): held connections land on both.
+        clients = [httpx.Client(base_url=url, timeout=30) for _ in range(24)]
+        try:
+            for client in clients:
+                assert client.get("/health").status_code == 200
+            held = {pid: _established(pid, port) for pid in _children(proc.pid)}
+            assert sum(held.values()) >= 24 and min(held.values()) >= 3, held
+        finally:
+            for client in clients:
+                client.close()
     finally:
         assert processes.stop(proc) == 0
+
+
+def test_workers_die_with_their_supervisor(tmp_path: Path, pg_url: str) -> None:
+    """SIGKILL to the supervisor leaves no worker serving the port."""
+    port = processes.free_port()
+    with open(tmp_path / "coordinator.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "coordinator.cli.serve", "--data-dir", str(tmp_path),
+                                 "--bind", f"127.0.0.1:{port}", "--database-url", pg_url, "--workers", "2"],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
+    processes.wait_healthy(f"http://127.0.0.1:{port}", proc)
+    kids = [psutil.Process(pid) for pid in _children(proc.pid)]
+    assert len(kids) == 2
+    proc.kill()
+    proc.wait(10)
+    gone, alive = psutil.wait_procs(kids, timeout=30)
+    assert not alive, alive
+
+
+def _children(pid: int) -> list[int]:
+    return [p.pid for p in psutil.Process(pid).children() if "resource_tracker" not in " ".join(p.cmdline())]
+
+
+def _established(pid: int, port: int) -> int:
+    return sum(1 for c in psutil.Process(pid).net_connections(kind="tcp")
+               if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port)
