@@ -20,13 +20,14 @@ if sys.platform == "win32":
 else:
     compile_args = ["-O3"]
 
-headers = sorted(str(p) for p in Path("cyext").glob("*.h"))
+# C headers and Cython includes: recompile when one changes, even one no .pyx names
+headers = sorted(str(p) for pattern in ("*.h", "*.pxi") for p in Path("cyext").glob(pattern))
 extensions = [
     Extension(
         f"cyext.{name}",
         [f"cyext/{name}.pyx"],
         include_dirs=["cyext"],
-        depends=headers,  # recompile when a C header changes, even one no .pyx names
+        depends=headers,
         define_macros=macros,
         extra_compile_args=compile_args,
     )

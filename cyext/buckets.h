@@ -2,8 +2,8 @@
  * bucket per segment, each a chain of fixed-size blocks.
  *
  * A block is 8 KB, aligned to 8 KB: a link to the next (older, full) block of its
- * bucket, then NW_BLOCK_N entries. A bucket is known by its write position alone (one
- * past its last entry): the block it lies in is that address rounded down, the head
+ * bucket, then NW_BLOCK_N entries of 4 bytes. A bucket is known by its write position
+ * alone (one past its last entry): the block it lies in is that address rounded down, the head
  * block is full exactly when the position is 8 KB aligned, and a NULL position (an empty
  * bucket) passes the same test. So a push reads and writes one pointer.
  */
@@ -17,12 +17,13 @@
 #endif
 
 #define NW_BLOCK_BYTES 8192u
-#define NW_BLOCK_N ((NW_BLOCK_BYTES - 16u) / 8u)
+#define NW_BLOCK_N ((NW_BLOCK_BYTES - 16u) / 4u)
 
-typedef struct {
-    uint32_t stride;   /* index distance to the next hit (the prime) */
-    uint32_t info;     /* offset in the segment | flags */
-} nw_entry;
+/* An entry is the sieving prime alone: its hit in the bucket's segment is the first odd
+ * multiple of p at or past the segment's start (and p^2), recomputed when the segment
+ * is sieved, and whether its order of 2 is tabulated follows from p. Four bytes an
+ * entry: twice the entries of a memory budget, so far fewer passes far from 0. */
+typedef uint32_t nw_entry;
 
 typedef struct nw_block {
     struct nw_block *next;

@@ -10,7 +10,7 @@ PY=${PY:-python3}
     echo "Newral needs Python 3.11 or newer; $PY is $("$PY" --version 2>&1)" >&2; exit 1; }
 
 stamp=.venv/.installed
-inputs=$(cat pyproject.toml setup.py cyext/*.pyx cyext/*.h 2>/dev/null | sha256sum | cut -c1-16)
+inputs=$(cat pyproject.toml setup.py cyext/*.pyx cyext/*.pxi cyext/*.h 2>/dev/null | sha256sum | cut -c1-16)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
     exit 0
 fi

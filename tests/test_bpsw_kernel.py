@@ -137,6 +137,10 @@ SIEVE_KNOBS = st.fixed_dictionaries(
         "ord_limit": st.sampled_from([0, 50, 1000, bpsw.DEFAULT_ORDER_LIMIT]),
         # below the segment length, bucket primes hit a segment several times
         "array_limit": st.sampled_from([None, 64, 100, 1000]),
+        # 4-byte bucket entries (the prime alone, its hit recomputed) or 8-byte ones
+        "entry_bytes": st.sampled_from([None, 4, 8]),
+        # passes per pass-set (the later ones read their large primes from lists)
+        "set_passes": st.sampled_from([None, 1, 2, 5]),
     }
 )
 
@@ -207,6 +211,11 @@ def test_sieve_paths_agree(a, b):
     assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=4096, array_limit=64)[:2] == reference
     assert bpsw._sweep_impl(a, b, method="sieve", seg_bytes=4096, array_limit=64,
                             ord_limit=0)[:2] == reference
+    for entry_bytes in (4, 8):
+        for knobs in ({}, {"seg_bytes": 512, "pass_len": 4096, "array_limit": 64},
+                      {"seg_bytes": 1024, "ord_limit": 0, "array_limit": 100}):
+            assert bpsw._sweep_impl(a, b, method="sieve", entry_bytes=entry_bytes,
+                                    **knobs)[:2] == reference
 
 
 def test_known_pseudoprime_counts_in_a_window():
@@ -239,6 +248,41 @@ def test_non_integers_are_rejected():
         bpsw.sweep(0, True)
 
 
+def test_shared_small_pattern_is_only_read():
+    """Sweeps borrow the cached small-prime pattern (read-only): sweeps after many others
+    that share it, or that use another one (other kill flags, other segment sizes),
+    answer exactly as with a freshly built pattern."""
+    ranges = [(10**9 + 12345, 10**9 + 52345), (5 * 10**5, 5 * 10**5 + 30000), (1, 20000),
+              (2**40 + 7, 2**40 + 40007)]
+    knobs = [{"method": "sieve"}, {"method": "sieve", "seg_bytes": 1024},
+             {"method": "sieve", "seg_bytes": 64, "array_limit": 64}]
+    bpsw._PATTERN_CACHE.clear()
+    fresh = {}
+    for a, b in ranges:
+        for i, k in enumerate(knobs):
+            bpsw._PATTERN_CACHE.clear()
+            fresh[a, i] = bpsw._sweep_impl(a, b, **k)[:2]
+    assert fresh[1, 0] == brute_sweep(1, 20000)
+    assert fresh[5 * 10**5, 2] == brute_sweep(5 * 10**5, 5 * 10**5 + 30000)
+    for _ in range(2):
+        for a, b in ranges:
+            for i, k in enumerate(knobs):
+                assert bpsw._sweep_impl(a, b, **k)[:2] == fresh[a, i]
+    # sweeps in threads share one pattern at the same time
+    results = {}
+
+    def work(key, a, b, k):
+        results[key] = bpsw._sweep_impl(a, b, **k)[:2]
+
+    threads = [threading.Thread(target=work, args=((a, i), a, b, k))
+               for a, b in ranges for i, k in enumerate(knobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == fresh
+
+
 def test_memory_stays_bounded():
     _, _, stats = bpsw._sweep_impl(2**50, 2**50 + 10**7, method="sieve")
     assert stats["peak_bucket_bytes"] < 64 << 20
@@ -249,13 +293,71 @@ def test_bucket_budget_is_kept_by_taking_more_passes(max_entries):
     a, b = 2**50, 2**50 + 4 * 10**6
     count, found, stats = bpsw._sweep_impl(a, b, method="sieve", max_entries=max_entries)
     assert stats["passes"] > 1
-    assert stats["peak_bucket_bytes"] <= 8 * max_entries  # 8-byte entries
+    assert stats["peak_bucket_bytes"] <= 4 * max_entries  # 4-byte entries
     assert (count, found) == bpsw.sweep(a, b)
 
 
+def test_entry_width_is_planned():
+    # wide (8-byte) entries where they take no more passes than 4-byte ones; 4-byte ones
+    # far from 0, where they halve the passes
+    near = bpsw._sweep_impl(10**12, 10**12 + 10**7)[2]
+    assert near["entry_bytes"] == 8
+    plen, entry_bytes = bpsw._plan_passes(5 * 10**8, math.isqrt(2**63 + 10**9),
+                                          bpsw.DEFAULT_SEGMENT_BYTES, bpsw.DEFAULT_MAX_ENTRIES)
+    assert entry_bytes == 4
+    wide = bpsw._plan_passes(5 * 10**8, math.isqrt(2**63 + 10**9), bpsw.DEFAULT_SEGMENT_BYTES,
+                             bpsw.DEFAULT_MAX_ENTRIES, 8)[0]
+    assert -(-5 * 10**8 // plen) < -(-5 * 10**8 // wide)
+    with pytest.raises(ValueError, match="entry_bytes"):
+        bpsw._sweep_impl(0, 1000, method="sieve", entry_bytes=6)
+
+
+@pytest.mark.parametrize("set_passes", [1, 2, 3, 100])
+@pytest.mark.parametrize("entry_bytes", [4, 8])
+def test_pass_sets_agree(set_passes, entry_bytes):
+    # primes above max(pass_len, ord_limit) are listed by a set's first pass for the others
+    a, b = 2**50 + 12345, 2**50 + 12345 + 5 * 10**5
+    expected = bpsw._sweep_impl(a, b, method="direct")[:2]
+    for knobs in ({"seg_bytes": 1 << 12, "pass_len": 1 << 14},
+                  {"seg_bytes": 1 << 12, "pass_len": 3 << 12, "ord_limit": 0},
+                  {"seg_bytes": 256, "pass_len": 1 << 13, "array_limit": 64, "ord_limit": 1000}):
+        count, found, stats = bpsw._sweep_impl(a, b, method="sieve", entry_bytes=entry_bytes,
+                                               set_passes=set_passes, **knobs)
+        assert (count, found) == expected
+        assert stats["set_passes"] == set_passes
+        if set_passes > 1:
+            assert stats["peak_list_bytes"] > 0
+    blocks = bpsw._sweep_impl(a, b, method="sieve", block=10**4, set_passes=set_passes,
+                              seg_bytes=1 << 12, pass_len=1 << 14)[2]["block_counts"]
+    assert blocks == bpsw._sweep_impl(a, b, method="direct", block=10**4)[2]["block_counts"]
+
+
+def test_pass_sets_are_planned():
+    # near 2^63 a second pass reads its large primes from the first pass's lists
+    plen, _ = bpsw._plan_passes(5 * 10**8, math.isqrt(2**63 + 10**9), bpsw.DEFAULT_SEGMENT_BYTES,
+                                bpsw.DEFAULT_MAX_ENTRIES)
+    assert bpsw._set_passes(5 * 10**8, math.isqrt(2**63 + 10**9), plen,
+                            bpsw.DEFAULT_ORDER_LIMIT, bpsw.DEFAULT_MAX_ENTRIES) >= 2
+    # one pass, or primes no larger than the pass: no sets
+    assert bpsw._set_passes(10**6, 10**6, 1 << 20, bpsw.DEFAULT_ORDER_LIMIT, 1 << 25) == 1
+    assert bpsw._set_passes(5 * 10**9, 10**6, 1 << 31, bpsw.DEFAULT_ORDER_LIMIT, 1 << 25) == 1
+    with pytest.raises(ValueError, match="set_passes"):
+        bpsw._sweep_impl(0, 1000, method="sieve", set_passes=0)
+
+
+@pytest.mark.parametrize("entry_bytes", [4, 8])
+def test_entry_widths_agree_over_several_passes(entry_bytes):
+    a, b = 2**50, 2**50 + 3 * 10**6
+    count, found, stats = bpsw._sweep_impl(a, b, method="sieve", max_entries=1 << 17,
+                                           entry_bytes=entry_bytes)
+    assert stats["passes"] > 1 and stats["entry_bytes"] == entry_bytes
+    assert stats["peak_bucket_bytes"] <= 4 * (1 << 17)
+    assert (count, found) == bpsw._sweep_impl(a, b, method="direct")[:2]
+
+
 def test_default_bucket_budget():
-    # 128 MB of 8-byte entries; a long range far out takes several passes within it
-    assert bpsw.DEFAULT_MAX_ENTRIES * 8 == 128 << 20
+    # 128 MB of 4-byte entries; a long range far out takes several passes within it
+    assert bpsw.DEFAULT_MAX_ENTRIES * 4 == 128 << 20
     plen = bpsw._pass_length(5 * 10**8, math.isqrt(2**63 + 10**9), bpsw.DEFAULT_SEGMENT_BYTES,
                              bpsw.DEFAULT_MAX_ENTRIES)
     assert plen % bpsw.DEFAULT_SEGMENT_BYTES == 0
@@ -302,7 +404,7 @@ def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
     root = Path(__file__).resolve().parents[1]
     package = tmp_path / "cyext"
     package.mkdir()
-    for pattern in ("*.pyx", "*.pxd", "*.h", "__init__.py"):
+    for pattern in ("*.pyx", "*.pxd", "*.pxi", "*.h", "__init__.py"):
         for path in (root / "cyext").glob(pattern):
             shutil.copy(path, package / path.name)
     shutil.copy(root / "setup.py", tmp_path / "setup.py")

@@ -181,3 +181,40 @@ def test_a_strong_pseudoprime_has_one_valuation():
         if rest > 1:
             factors.append(rest)
         assert len({nu2(order_of_2(q)) for q in factors}) == 1
+
+
+# ------------------------------------------------------------------ pass-set lists
+
+
+def _varint_list(primes):
+    """passlist.h's format in Python: half the gap to the previous prime (from 1), in
+    7-bit groups, low group first, the high bit set when a group follows."""
+    out, last = bytearray(), 1
+    for p in primes:
+        d = (p - last) // 2
+        while d >= 128:
+            out.append(d & 127 | 128)
+            d >>= 7
+        out.append(d)
+        last = p
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "primes",
+    [[], [3], [3, 5, 7], [2**32 - 5], [3, 2**32 - 5], [257, 259, 2**14 + 3, 2**21 + 1, 2**28 + 1],
+     odd_primes(10**6, 10**6 + 5000)],
+)
+def test_pass_list_round_trip(primes):
+    data, back = bpsw._plist_roundtrip(primes)
+    assert back == primes
+    assert data == _varint_list(primes)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(1, TWO32 // 2 - 3), unique=True, max_size=300))
+def test_pass_list_random(halves):
+    values = sorted(2 * h + 1 for h in halves)
+    data, back = bpsw._plist_roundtrip(values)
+    assert back == values
+    assert data == _varint_list(values)

@@ -1,0 +1,129 @@
+# bpsw_testing.pxi: the C pieces of the kernel exposed to Python, for tests.
+# Included by bpsw.pyx (textually, in its order); not a module of its own.
+
+def _generate_primes(uint64_t start, uint64_t stop, int listing=True):
+    """The odd primes in [start, stop] (stop < 2^32) from the streaming generator, as a
+    list, or (count, sum, last) when not listing: for tests and benchmarks."""
+    cdef PrimeGen g
+    cdef uint32_t cnt, i
+    cdef uint64_t total = 0, acc = 0, last = 0
+    if stop >= (<uint64_t>1 << 32):
+        raise ValueError("stop must be below 2**32")
+    out = []
+    if gen_init(&g, start, stop) != 0:
+        gen_free(&g)
+        raise MemoryError()
+    try:
+        while True:
+            with nogil:
+                cnt = gen_next(&g)
+            if cnt == 0:
+                break
+            if listing:
+                out.extend([g.out[i] for i in range(cnt)])
+            for i in range(cnt):
+                acc += g.out[i]
+            total += cnt
+            last = g.out[cnt - 1]
+    finally:
+        gen_free(&g)
+    return out if listing else (total, acc, last)
+
+
+def _order_checks(n_lo, js, ps):
+    """[2^(n-1) = 1 (mod p) for n = n_lo + 2 j, p] through the batched C routine
+    (odd primes p < 2^32, n_lo < 2^64 odd): for tests."""
+    cdef Py_ssize_t k, count = len(js)
+    cdef uint32_t *j = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
+    cdef uint32_t *p = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
+    cdef uint8_t *res = <uint8_t *>malloc(count + 1)
+    try:
+        if j == NULL or p == NULL or res == NULL:
+            raise MemoryError()
+        for k in range(count):
+            j[k] = js[k]
+            p[k] = ps[k]
+        nw_order_checks(n_lo, j, p, count, res)
+        return [bool(res[k]) for k in range(count)]
+    finally:
+        free(j)
+        free(p)
+        free(res)
+
+
+def _pow2_is_one(es, ms):
+    """[2^e = 1 (mod m)] for odd m > 1 through the batched C routine: for tests."""
+    cdef Py_ssize_t k, count = len(es)
+    cdef uint64_t *e = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
+    cdef uint64_t *m = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
+    cdef uint8_t *res = <uint8_t *>malloc(count + 1)
+    try:
+        if e == NULL or m == NULL or res == NULL:
+            raise MemoryError()
+        for k in range(count):
+            e[k] = es[k]
+            m[k] = ms[k]
+        nw_pow2_is_one_batch(e, m, count, res)
+        return [bool(res[k]) for k in range(count)]
+    finally:
+        free(e)
+        free(m)
+        free(res)
+
+
+def _plist_roundtrip(primes):
+    """(bytes, primes read back) of a pass-set list (passlist.h) of ascending odd primes
+    below 2^32: for tests."""
+    cdef PList l
+    cdef const uint8_t *pos
+    cdef const uint8_t *end
+    cdef uint32_t q = 1
+    nw_plist_init(&l)
+    try:
+        for x in primes:
+            if nw_plist_push(&l, x) != 0:
+                raise MemoryError()
+        data = bytes(l.buf[:l.len]) if l.len else b""
+        out = []
+        pos = l.buf
+        end = l.buf + l.len
+        while pos < end:
+            q = nw_plist_next(&pos, q)
+            out.append(q)
+        return data, out
+    finally:
+        nw_plist_free(&l)
+
+
+def _mark_bits(nbits, j, p, end):
+    """(the bits set, the returned position) after nw_mark_bits on a cleared array of
+    nbits bits: for tests."""
+    cdef uint64_t nbytes = (nbits + 7) // 8 + 8, r, i
+    cdef uint8_t *b = <uint8_t *>calloc(nbytes, 1)
+    if b == NULL:
+        raise MemoryError()
+    try:
+        r = nw_mark_bits(b, j, p, end)
+        return [i for i in range(8 * nbytes) if nw_bit_test(b, i)], r
+    finally:
+        free(b)
+
+
+def _scan_bits(seg, prog, small, poison, scand, uint64_t t0, uint64_t j0, uint64_t j1):
+    """nw_scan_bits on bit lists given as Python ints (bit i = number i; the patterns are
+    read from bit t0 on): (prime count, candidates): for tests."""
+    cdef uint64_t nw = (max(j1, 1) + t0 + 63) // 64 + 3, ncand = 0, count, i
+    cdef uint64_t *w = <uint64_t *>calloc(5 * nw, 8)
+    cdef uint32_t *cand = <uint32_t *>malloc((j1 + 1) * sizeof(uint32_t))
+    try:
+        if w == NULL or cand == NULL:
+            raise MemoryError()
+        for k, x in enumerate((seg, prog, small, poison, scand)):
+            for i in range(nw):
+                w[k * nw + i] = (x >> (64 * i)) & 0xFFFFFFFFFFFFFFFF
+        count = nw_scan_bits(w, w + nw, w + 2 * nw, w + 3 * nw, w + 4 * nw, t0, j0, j1,
+                             cand, &ncand)
+        return count, [cand[i] for i in range(ncand)]
+    finally:
+        free(w)
+        free(cand)
