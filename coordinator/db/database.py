@@ -43,24 +43,17 @@ class Database:
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A session for reads that need no transaction (each query sees committed data
         as of its start): on PostgreSQL no BEGIN and COMMIT round trips around them.
-        Nothing written through it is kept."""
-        if self.is_sqlite:
-            async with self._sessions() as session:  # closing ends its transaction, keeps what it loaded
-                yield session
-            return
-        async with self._autocommit() as session:
+        Nothing written through it is kept (on SQLite, closing the session ends its
+        transaction and keeps what it loaded)."""
+        async with (self._sessions() if self.is_sqlite else self._autocommit()) as session:
             yield session
 
     @asynccontextmanager
     async def single_write(self) -> AsyncIterator[AsyncSession]:
         """A session for one write statement that is atomic by itself (an INSERT of many
         rows, say): on PostgreSQL it commits on its own, without BEGIN and COMMIT round
-        trips; on SQLite it is an ordinary transaction. No before_commit hooks run."""
-        if self.is_sqlite:
-            async with self.transaction() as session:
-                yield session
-            return
-        async with self._autocommit() as session:
+        trips, and no before_commit hooks run; on SQLite it is an ordinary transaction."""
+        async with (self.transaction() if self.is_sqlite else self._autocommit()) as session:
             yield session
 
     @asynccontextmanager

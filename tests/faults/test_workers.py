@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -68,6 +69,36 @@ def test_workers_die_with_their_supervisor(tmp_path: Path, pg_url: str) -> None:
     proc.wait(10)
     gone, alive = psutil.wait_procs(kids, timeout=30)
     assert not alive, alive
+
+
+def test_fresh_connections_spread_over_four_workers(tmp_path: Path, pg_url: str) -> None:
+    """A listening socket per worker: the kernel hashes each connection to one of them.
+    (uvicorn's shared socket put 128 connections as 44/5/37/42 on four workers.)"""
+    port = processes.free_port()
+    with open(tmp_path / "coordinator.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "coordinator.cli.serve", "--data-dir", str(tmp_path),
+                                 "--bind", f"127.0.0.1:{port}", "--database-url", pg_url, "--workers", "4"],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) for _ in range(128)]
+    try:
+        processes.wait_healthy(f"http://127.0.0.1:{port}", proc)
+        deadline = time.monotonic() + 60
+        while sum(_listening(pid, port) for pid in _children(proc.pid)) < 4:  # every worker is up
+            assert time.monotonic() < deadline, "four workers did not all listen within a minute"
+            time.sleep(0.2)
+        for client in clients:
+            assert client.get("/health").status_code == 200
+        held = sorted(_established(pid, port) for pid in _children(proc.pid))
+        assert sum(held) == 128 and held[0] >= 12, held  # 32 each on average
+    finally:
+        for client in clients:
+            client.close()
+        assert processes.stop(proc) == 0
+
+
+def _listening(pid: int, port: int) -> int:
+    return sum(1 for c in psutil.Process(pid).net_connections(kind="tcp")
+               if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port)
 
 
 def _children(pid: int) -> list[int]:
