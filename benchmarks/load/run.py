@@ -49,6 +49,19 @@ def percentiles(values: list[float]) -> str:
             f"max={v[-1] * 1000:7.1f} ms  mean={statistics.fmean(v) * 1000:6.1f} ms")
 
 
+async def round_trip(dsn: str, count: int = 2000) -> tuple[float, float]:
+    """Milliseconds of wall time and of this process's CPU per asyncpg 'SELECT 1'."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.fetchval("SELECT 1")
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(count):
+            await conn.fetchval("SELECT 1")
+        return (time.perf_counter() - wall) * 1000 / count, (time.process_time() - cpu) * 1000 / count
+    finally:
+        await conn.close()
+
+
 async def admin_sql(dsn: str, sql: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
@@ -291,6 +304,9 @@ def main() -> None:
     args = p.parse_args()
     print(f"load harness {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")
+    wall, cpu = asyncio.run(round_trip(args.pg))
+    print(f"  reference: one 'SELECT 1' round trip to PostgreSQL takes {wall:.3f} ms, {cpu:.3f} ms of CPU "
+          "(on this VM it varied from 0.04 to 0.14 ms during one day, and the latencies below move with it)")
     with tempfile.TemporaryDirectory(prefix="newral-load-outputs-") as tmp:
         outputs = Path(tmp) / "outputs.pickle"
         precompute_outputs(args.workunits, outputs)
