@@ -19,6 +19,7 @@ from coordinator import web
 from coordinator.api import (
     admin_routes,
     errors,
+    heap,
     node_routes,
     object_routes,
     orchestrator_routes,
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         services = await _bootstrap(settings, clock)
         app.state.services = services
+        heap.settle()
         reaper = asyncio.create_task(_reaper(services))
         orchestrator = asyncio.create_task(orchestrator_live.loop(services.db, services.clock))  # idle in AI Off
         try:
@@ -121,6 +123,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     await task
             await services.store.close()
             await services.db.dispose()
+            heap.unsettle()
 
     return Litestar(
         route_handlers=[health, node_routes.router, object_routes.router, admin_routes.router, release_routes.router,
