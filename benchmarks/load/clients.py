@@ -1,6 +1,9 @@
 """One load-generating process: many simulated nodes, each running
 enrol → (lease a batch → report the batch, outputs inline, in one request) in a
-loop, on one asyncio loop with one connection pool. With --report single, each
+loop, on one asyncio loop. The nodes are dealt over several connection pools (--pools):
+one pool hands a request to its most recently used connection, which crowded the
+requests of a whole process onto a few connections and so a few server workers; real
+nodes each hold their own connection. With --report single, each
 output is uploaded to its signed URL and reported alone, as before. Several of these run side by side
 (run.py starts them) so the generator is not the bottleneck alone.
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import pickle
 import random
@@ -50,14 +54,14 @@ class Recorder:
 
 
 class Gated:
-    """The HTTP client, with at most `limit` requests in flight: waiting nodes queue on a
-    semaphore (cheap) rather than inside httpx's connection pool (whose bookkeeping grows
-    with the number of waiting requests and made the generator itself the bottleneck).
-    Bodies are encoded and decoded with msgspec."""
+    """A node's HTTP client (one pool of several), with at most `limit` requests in flight
+    over all pools: waiting nodes queue on a semaphore (cheap) rather than inside httpx's
+    connection pool (whose bookkeeping grows with the number of waiting requests and made
+    the generator itself the bottleneck). Bodies are encoded and decoded with msgspec."""
 
-    def __init__(self, http: httpx.AsyncClient, limit: int) -> None:
+    def __init__(self, http: httpx.AsyncClient, gate: asyncio.Semaphore) -> None:
         self.http = http
-        self.gate = asyncio.Semaphore(limit)
+        self.gate = gate
 
     async def post(self, url: str, *, headers: dict[str, str], json: Any) -> httpx.Response:
         body = msgspec.json.encode(json)
@@ -166,19 +170,22 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         with open(args.outputs, "rb") as f:
             PRECOMPUTED.update(pickle.load(f))
     # Below uvicorn's 5 s keep-alive, so a pooled connection is never reused as the server closes it.
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections,
-                          keepalive_expiry=2.0)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+    per_pool = -(-args.connections // args.pools)
+    limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool, keepalive_expiry=2.0)
+    async with contextlib.AsyncExitStack() as stack:
+        pools = [await stack.enter_async_context(httpx.AsyncClient(timeout=60, limits=limits))
+                 for _ in range(args.pools)]
         # Enrol every node first; the parent starts the clock once all processes are ready.
         gate = asyncio.Semaphore(args.connections)
-        auths = await asyncio.gather(*(enrol(http, args.url, args.admin, f"{args.prefix}-{i}", gate)
+        auths = await asyncio.gather(*(enrol(pools[i % args.pools], args.url, args.admin, f"{args.prefix}-{i}", gate)
                                        for i in range(args.nodes)))
         print("ready", flush=True)
         begin_at, start_at, stop_at = (float(x) for x in (await asyncio.to_thread(sys.stdin.readline)).split())
         rec = Recorder(begin_at, start_at, stop_at)
-        gated = Gated(http, args.connections)
-        tasks = [asyncio.create_task(node_loop(gated, args.url, auth, args.batch, rec, args.report, args.think))
-                 for auth in auths]
+        clients = [Gated(http, gate) for http in pools]
+        tasks = [asyncio.create_task(node_loop(clients[i % args.pools], args.url, auth, args.batch, rec, args.report,
+                                               args.think))
+                 for i, auth in enumerate(auths)]
         # Cycles still in flight when the window closes are abandoned, not waited for.
         done, pending = await asyncio.wait(tasks, timeout=max(1.0, stop_at - time.time() + 2))
         for t in pending:
@@ -197,6 +204,7 @@ if __name__ == "__main__":
     p.add_argument("--prefix", required=True)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--pools", type=int, default=8, help="connection pools the nodes are dealt over")
     p.add_argument("--report", choices=("batch", "single"), default="batch")
     p.add_argument("--think", type=float, default=0.0)
     p.add_argument("--outputs", default="", help="pickle of precomputed report fields (run.py writes it)")

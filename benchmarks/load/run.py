@@ -214,8 +214,8 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> None:
             clients.append(subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.load.clients", "--url", url, "--admin", admin,
                  "--nodes", str(n), "--prefix", f"p{i}", "--batch", str(args.batch),
-                 "--connections", str(args.connections), "--report", args.report, "--think", str(args.think),
-                 "--outputs", str(outputs)],
+                 "--connections", str(args.connections), "--pools", str(args.pools), "--report", args.report,
+                 "--think", str(args.think), "--outputs", str(outputs)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT))
         for p in clients:  # every node enrolled before the clock starts
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
@@ -291,6 +291,8 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=10.0, help="seconds of load before the measured window")
     p.add_argument("--batch", type=int, default=8, help="max_results per lease")
     p.add_argument("--connections", type=int, default=32, help="HTTP connections per client process")
+    p.add_argument("--pools", type=int, default=8,
+                   help="connection pools per client process, the nodes dealt over them (1: one shared pool)")
     p.add_argument("--workunits", type=int, default=40_000)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--pg", default=os.environ.get("NEWRAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
