@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table, TextClause, bindparam, insert, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _PG = postgresql.dialect()
@@ -46,6 +46,21 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
         return
     columns = tuple(rows[0])
     await session.execute(_pg_insert(table, columns), _arrays(table, columns, rows))
+
+
+async def insert_new_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
+                          unique: tuple[str, ...], returning: str) -> list[Any]:
+    """INSERT the rows whose `unique` columns (a unique index) match no row yet, skipping
+    the others: the `returning` column of each row inserted."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+                     .returning(table.c[returning]))
+        return list((await session.execute(statement, list(rows))).scalars())
+    columns = tuple(rows[0])
+    statement = _pg_insert(table, columns, unique, returning)
+    return list((await session.execute(statement, _arrays(table, columns, rows))).scalars())
 
 
 def _arrays(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -81,7 +96,10 @@ def _pg_update(table: Table, columns: tuple[str, ...], key: str, constants: tupl
 
 
 @functools.cache
-def _pg_insert(table: Table, columns: tuple[str, ...]) -> TextClause:
+def _pg_insert(table: Table, columns: tuple[str, ...], unique: tuple[str, ...] = (),
+               returning: str = "") -> TextClause:
     values = ", ".join(_value(table, c) for c in columns)
+    conflict = f" ON CONFLICT ({', '.join(unique)}) DO NOTHING" if unique else ""
+    back = f" RETURNING {returning}" if returning else ""
     return text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} "
-                f"FROM {_unnest(table, columns)} ORDER BY v.ord")
+                f"FROM {_unnest(table, columns)} ORDER BY v.ord{conflict}{back}")

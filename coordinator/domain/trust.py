@@ -8,10 +8,9 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.db import database
+from coordinator.db import bulk, database
 from coordinator.db.models import CreditEntry, Node
 from coordinator.domain import events, reputation
 from coordinator.errors import Conflict, InvalidInput
@@ -123,15 +122,11 @@ async def flush_credit(session: AsyncSession) -> None:
     queued.clear()
     if not grants:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    ledger = CreditEntry.__table__
-    statement = (insert(ledger).on_conflict_do_nothing(index_elements=["result_id", "reason"])
-                 .returning(ledger.c.result_id))
     rows = [dict(node_id=node.id, result_id=result_id, amount=amount, reason="granted", at=at)
             for result_id, (node, amount, at) in grants]
     with session.no_autoflush:  # the rows need nothing pending; the rest flushes together later
-        granted = set((await session.execute(statement, rows)).scalars())
+        granted = set(await bulk.insert_new_rows(session, CreditEntry.__table__, rows,
+                                                 unique=("result_id", "reason"), returning="result_id"))
     for result_id, (node, amount, at) in grants:
         if result_id in granted:
             node.credit += amount

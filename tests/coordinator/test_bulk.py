@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from coordinator.db import bulk
 from coordinator.db.database import Database
-from coordinator.db.models import Event
+from coordinator.db.models import Admin, Event
 
 
 async def test_inserted_rows_keep_their_order_values_and_json(db: Database) -> None:
@@ -43,3 +43,20 @@ async def test_no_rows_is_no_statement(db: Database) -> None:
     async with db.transaction() as s:
         await bulk.insert_rows(s, Event.__table__, [])
         await bulk.update_rows(s, Event.__table__, [])
+
+
+async def test_insert_new_rows_skips_the_rows_a_unique_index_already_holds(db: Database) -> None:
+    async with db.transaction() as s:
+        assert await bulk.insert_new_rows(s, Admin.__table__, [
+            dict(name="a", token_hash="h-a", created_at=1.0), dict(name="b", token_hash="h-b", created_at=2.0)],
+            unique=("name",), returning="name") == ["a", "b"]
+    async with db.transaction() as s:
+        new = await bulk.insert_new_rows(s, Admin.__table__, [
+            dict(name=n, token_hash=f"h2-{n}", created_at=3.0) for n in ("b", "c", "a", "d")],
+            unique=("name",), returning="name")
+        assert sorted(new) == ["c", "d"]
+        assert await bulk.insert_new_rows(s, Admin.__table__, [], unique=("name",), returning="name") == []
+    async with db.transaction() as s:
+        got = (await s.execute(select(Admin.name, Admin.token_hash, Admin.created_at)
+                               .where(Admin.name.in_(["a", "b", "c", "d"])).order_by(Admin.name))).all()
+    assert [tuple(r) for r in got] == [("a", "h-a", 1.0), ("b", "h-b", 2.0), ("c", "h2-c", 3.0), ("d", "h2-d", 3.0)]
