@@ -63,6 +63,22 @@ async def insert_new_rows(session: AsyncSession, table: Table, rows: Sequence[di
     return list((await session.execute(statement, _arrays(table, columns, rows))).scalars())
 
 
+async def upsert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
+                      unique: tuple[str, ...]) -> None:
+    """INSERT the rows; where a row's `unique` columns (a unique index) match a stored row,
+    that row takes the new row's other columns instead. No two rows may share those."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    if session.get_bind().dialect.name != "postgresql":
+        statement = sqlite.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(unique), set_={c: statement.excluded[c] for c in columns if c not in unique})
+        await session.execute(statement, list(rows))
+        return
+    await session.execute(_pg_insert(table, columns, unique, update=True), _arrays(table, columns, rows))
+
+
 def _arrays(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     arrays: dict[str, list[Any]] = {}
     for c in columns:
@@ -97,9 +113,12 @@ def _pg_update(table: Table, columns: tuple[str, ...], key: str, constants: tupl
 
 @functools.cache
 def _pg_insert(table: Table, columns: tuple[str, ...], unique: tuple[str, ...] = (),
-               returning: str = "") -> TextClause:
+               returning: str = "", update: bool = False) -> TextClause:
     values = ", ".join(_value(table, c) for c in columns)
-    conflict = f" ON CONFLICT ({', '.join(unique)}) DO NOTHING" if unique else ""
+    conflict = ""
+    if unique:
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in unique)
+        conflict = f" ON CONFLICT ({', '.join(unique)}) DO " + (f"UPDATE SET {sets}" if update else "NOTHING")
     back = f" RETURNING {returning}" if returning else ""
     return text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} "
                 f"FROM {_unnest(table, columns)} ORDER BY v.ord{conflict}{back}")

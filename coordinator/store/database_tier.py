@@ -23,9 +23,9 @@ bundles and workflow data stay in the backend, where their tools expect them.
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from coordinator.db import bulk
 from coordinator.db.database import Database
 from coordinator.db.models import SmallObject
 from coordinator.store import base, signing
@@ -122,14 +122,10 @@ class DatabaseTier(base.ObjectStore):
             raise base.StoreUnavailable(f"the database tier cannot read {key!r}: {exc}") from exc
 
     async def _write_rows(self, rows: dict[str, bytes]) -> None:
-        insert = postgresql.insert if not self.db.is_sqlite else sqlite.insert
-        table = SmallObject.__table__
-        statement = insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["key"], set_={"data": statement.excluded.data, "size": statement.excluded.size})
         try:
             async with self.db.single_write() as session:  # one statement: all rows or none
-                await session.execute(statement, [{"key": k, "data": d, "size": len(d)} for k, d in rows.items()])
+                await bulk.upsert_rows(session, SmallObject.__table__,
+                                       [{"key": k, "data": d, "size": len(d)} for k, d in rows.items()], unique=("key",))
         except (OperationalError, DBAPIError, OSError) as exc:
             raise base.StoreUnavailable(f"the database tier cannot store {len(rows)} object(s): {exc}") from exc
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from coordinator.db import bulk
 from coordinator.db.database import Database
-from coordinator.db.models import Admin, Event
+from coordinator.db.models import Admin, Event, SmallObject
 
 
 async def test_inserted_rows_keep_their_order_values_and_json(db: Database) -> None:
@@ -60,3 +60,18 @@ async def test_insert_new_rows_skips_the_rows_a_unique_index_already_holds(db: D
         got = (await s.execute(select(Admin.name, Admin.token_hash, Admin.created_at)
                                .where(Admin.name.in_(["a", "b", "c", "d"])).order_by(Admin.name))).all()
     assert [tuple(r) for r in got] == [("a", "h-a", 1.0), ("b", "h-b", 2.0), ("c", "h2-c", 3.0), ("d", "h2-d", 3.0)]
+
+
+async def test_upsert_rows_replaces_the_other_columns_of_rows_it_matches(db: Database) -> None:
+    table = SmallObject.__table__
+    async with db.transaction() as s:
+        await bulk.upsert_rows(s, table, [dict(key="k1", size=1, data=b"\x00"), dict(key="k2", size=2, data=b"ab")],
+                               unique=("key",))
+    async with db.transaction() as s:
+        await bulk.upsert_rows(s, table, [dict(key="k2", size=3, data=b"xyz"), dict(key="k3", size=0, data=b"")],
+                               unique=("key",))
+        await bulk.upsert_rows(s, table, [], unique=("key",))
+    async with db.transaction() as s:
+        got = (await s.execute(select(SmallObject.key, SmallObject.size, SmallObject.data)
+                               .where(SmallObject.key.in_(["k1", "k2", "k3"])).order_by(SmallObject.key))).all()
+    assert [(k, n, bytes(d)) for k, n, d in got] == [("k1", 1, b"\x00"), ("k2", 3, b"xyz"), ("k3", 0, b"")]
