@@ -10,7 +10,8 @@ bits: seg, some prime hit it outside its progression (it is ruled out), and pseg
 prime hit it inside (ev keeps that prime, or 0 when there were several). So every
 prime sets seg at its multiples except at its own progression, which sets pseg: array
 primes mark up to their next progression hit and step over it; bucket primes step
-over the progression hits listed for the segment (qseg flags their offsets).
+over the progression hits listed for the segment (a small filter, qflt, flags their
+offsets mod 4096).
 
 The primes 3..17 are not counted but read from one precomputed pattern (period
 1,021,020) giving, per residue, whether a small prime rules n out and which small
@@ -108,6 +109,8 @@ cdef enum:
     CHUNK = 4096             # candidates tested, and order checks flushed, per batch
     NO_T = 255               # no 2-adic valuation known (see test_chunk)
     DEAD_STRIDE = (KPERIOD + 7) // 8
+    QFLT_BITS = 4096         # filter of the bucket primes' progression hits (see _Sweep.qflt)
+    STAGE = 1024             # hits staged by _Sweep.stage_hits before they are filed
 
 
 cdef extern from "bitops.h" nogil:
@@ -119,6 +122,12 @@ cdef extern from "sieve_bits.h" nogil:
     int nw_bit_test(const uint8_t *b, uint64_t j)
     void nw_bit_set(uint8_t *b, uint64_t j)
     void nw_bit_clear(uint8_t *b, uint64_t j)
+
+
+cdef extern from "live_hits.h" nogil:
+    uint64_t nw_keep_live_hits(uint8_t *seg, const uint8_t *deadbits, uint64_t stride,
+                               uint64_t t0, uint64_t period, uint32_t *pj, uint32_t *pp,
+                               uint64_t n)
 
 
 cdef extern from "segment_scan.h" nogil:

@@ -47,10 +47,11 @@ cdef class _Sweep:
     cdef uint64_t ord_filled
     # the segment, a bit per odd number: seg, some prime hit it outside its progression;
     # pseg, some prime hit it in its progression (its prime in ev, or 0 if several);
-    # qseg, a bucket prime hit it in its progression (see sieve_segment)
+    # qflt, a bucket prime may hit it in its progression: a filter of QFLT_BITS bits by
+    # offset mod QFLT_BITS, small enough to stay in L1 (hits are few; see sieve_segment)
     cdef uint8_t *seg
     cdef uint8_t *pseg
-    cdef uint8_t *qseg
+    cdef uint8_t *qflt
     cdef uint64_t *ev
     cdef uint8_t *saved          # bits of the segment at one array prime's progression hits
     # the small-prime pattern as bits, KPERIOD + S + 128 of each (see _build_small_pattern)
@@ -107,7 +108,7 @@ cdef class _Sweep:
     def __cinit__(self):
         self.seg = NULL
         self.pseg = NULL
-        self.qseg = NULL
+        self.qflt = NULL
         self.ksmall = NULL
         self.kpoison = NULL
         self.kdeadbits = NULL
@@ -143,7 +144,7 @@ cdef class _Sweep:
         free(self.blocks.count)
         free(self.seg)
         free(self.pseg)
-        free(self.qseg)
+        free(self.qflt)
         free(self.ev)
         free(self.saved)
         free(self.ap)
@@ -184,7 +185,7 @@ cdef class _Sweep:
         # bits, in whole 64-bit words, with a spare word
         self.seg = <uint8_t *>malloc(self.seg_words() * 8)
         self.pseg = <uint8_t *>malloc(self.seg_words() * 8)
-        self.qseg = <uint8_t *>malloc(self.seg_words() * 8)
+        self.qflt = <uint8_t *>malloc(QFLT_BITS // 8)
         self.ev = <uint64_t *>malloc(seg_bytes * sizeof(uint64_t))
         # a progression hit every p * M / 2 >= 19 offsets
         self.saved = <uint8_t *>malloc(seg_bytes // 16 + 2)
@@ -196,7 +197,7 @@ cdef class _Sweep:
         self.cf_m = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
         self.cf_one = <uint8_t *>malloc(CHUNK)
         self.cand = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
-        if (self.seg == NULL or self.pseg == NULL or self.qseg == NULL
+        if (self.seg == NULL or self.pseg == NULL or self.qflt == NULL
                 or self.ev == NULL or self.saved == NULL or self.pend_j == NULL or self.pend_p == NULL
                 or self.cand == NULL or self.chk == NULL
                 or self.cstate == NULL or self.cf_e == NULL or self.cf_m == NULL
@@ -460,6 +461,44 @@ cdef class _Sweep:
             return U64_MAX
         return (start + d - n0) >> 1
 
+    cdef inline void stage_hits(self, uint64_t p, uint64_t n0, double n0d, uint64_t plen,
+                                uint64_t t0, bint listing, uint64_t set_len, uint64_t pass_len,
+                                uint32_t *st_j, uint32_t *st_p, uint64_t *nst,
+                                uint32_t *ls_k, uint32_t *ls_p, uint64_t *nls) noexcept nogil:
+        """start_pass for a prime p > max(plen, ord_limit): stages its hit in the pass
+        (st_j, st_p) and, when listing, the passes of the set it hits after this one
+        (ls_k, ls_p), each unless the number hit cannot be a pseudoprime (its dead bit).
+        Whether p hits and whether the number is dead are close to even odds: the entry
+        is written anyway and kept by advancing the count, without a branch."""
+        cdef uint64_t idx = self.first_multiple(p, n0, n0d), hit = idx < plen, t, h, live
+        cdef const uint8_t *dead = self.kdeadbits + ((p >> 1) & 3) * DEAD_STRIDE
+        t = (t0 + idx) % KPERIOD
+        live = hit & ~(<uint64_t>dead[t >> 3] >> (t & 7))
+        st_j[nst[0]] = <uint32_t>idx
+        st_p[nst[0]] = <uint32_t>p
+        nst[0] += live & 1
+        if listing:
+            h = idx + (p & (0 - hit))
+            while h < set_len:
+                t = (t0 + h) % KPERIOD
+                ls_k[nls[0]] = <uint32_t>(h // pass_len)
+                ls_p[nls[0]] = <uint32_t>p
+                nls[0] += ~(<uint64_t>dead[t >> 3] >> (t & 7)) & 1
+                h += p
+
+    cdef int file_staged(self, const uint32_t *st_j, const uint32_t *st_p, uint64_t nst,
+                         const uint32_t *ls_k, const uint32_t *ls_p, uint64_t nls) noexcept nogil:
+        """Files the hits staged by stage_hits: buckets, then the pass lists (ascending
+        primes in each, as staged)."""
+        cdef uint64_t i
+        for i in range(nst):
+            if self.push(st_j[i], st_p[i]) != 0:
+                return -1
+        for i in range(nls):
+            if nw_plist_push(&self.plists[ls_k[i]], ls_p[i]) != 0:
+                return -1
+        return 0
+
     cdef int start_pass(self, uint64_t pidx0, uint64_t plen, uint64_t kk, uint64_t kset,
                         uint64_t set_len, uint64_t pass_len) noexcept nogil:
         """First hits of every sieving prime in pass kk of a set of kset passes (set_len
@@ -482,6 +521,15 @@ cdef class _Sweep:
         cdef uint32_t cnt, i, q
         cdef int a
         cdef PrimeGen g
+        # staged hits of the primes above fast_from (see stage_hits)
+        cdef uint64_t fast_from = plen if plen > self.ord_limit else self.ord_limit
+        cdef uint32_t st_j[STAGE]
+        cdef uint32_t st_p[STAGE]
+        cdef uint32_t ls_k[2 * STAGE]
+        cdef uint32_t ls_p[2 * STAGE]
+        cdef uint64_t nst = 0, nls = 0
+        if kset > STAGE:
+            fast_from = U64_MAX  # the staged pass lists could overflow
         for a in range(self.na):
             p = self.ap[a]
             if p > sp_max:
@@ -521,6 +569,18 @@ cdef class _Sweep:
                     break
                 for i in range(cnt):
                     p = g.out[i]
+                    if p > fast_from:
+                        # one hit a pass at most, no progression list: staged without
+                        # branches on the hit and dead bits (see stage_hits), filed below
+                        if nst >= STAGE or nls + kset > 2 * STAGE:
+                            if self.file_staged(st_j, st_p, nst, ls_k, ls_p, nls) != 0:
+                                gen_free(&g)
+                                return -1
+                            nst = 0
+                            nls = 0
+                        self.stage_hits(p, n0, n0d, plen, t0, listing and p > thr, set_len,
+                                        pass_len, st_j, st_p, &nst, ls_k, ls_p, &nls)
+                        continue
                     L = 0
                     if p <= self.ord_limit:
                         if k < self.ncache:
@@ -568,6 +628,8 @@ cdef class _Sweep:
                                     return -1
                             h += p
             gen_free(&g)
+            if self.file_staged(st_j, st_p, nst, ls_k, ls_p, nls) != 0:
+                return -1
         if listing:
             for i64 in range(kset):
                 self.list_bytes += self.plists[i64].len
@@ -648,14 +710,14 @@ cdef class _Sweep:
         kp = self.kpat + ((n_lo - 1) >> 1) % KPERIOD
         memset(seg, 0, self.seg_words() * 8)
         memset(self.pseg, 0, self.seg_words() * 8)
-        memset(self.qseg, 0, self.seg_words() * 8)
+        memset(self.qflt, 0, QFLT_BITS // 8)
         # 1. progressions of bucket primes (their multiples below skip these offsets)
         end = base + length
         prog0 = self.prog_pos
         while self.prog_pos < self.nprog and self.prog[self.prog_pos].idx < end:
             j = self.prog[self.prog_pos].idx - base
             self.prog_hit(j, <uint32_t>self.prog[self.prog_pos].p)
-            nw_bit_set(self.qseg, j)
+            nw_bit_set(self.qflt, j & (QFLT_BITS - 1))
             self.prog_pos += 1
         # 2. array primes: every multiple, then the bits at the progression hits are put
         # back as they were before (a progression repeats every M/2 multiples, often
@@ -701,7 +763,7 @@ cdef class _Sweep:
                         if npend == CHUNK:
                             # early flush: a check may then see fewer marks than it could,
                             # which only costs a needless check, never a wrong bit
-                            self.flush_checks(n_lo, npend, kp)
+                            self.flush_checks(n_lo, npend)
                             npend = 0
                         self.pend_j[npend] = <uint32_t>j
                         self.pend_p[npend] = <uint32_t>stride
@@ -709,7 +771,7 @@ cdef class _Sweep:
                         j += stride
                 else:
                     while j < length:
-                        if not nw_bit_test(self.qseg, j) or not self.in_prog(
+                        if not nw_bit_test(self.qflt, j & (QFLT_BITS - 1)) or not self.in_prog(
                                 prog0, self.prog_pos, base + j, stride):
                             nw_bit_set(seg, j)
                         j += stride
@@ -723,27 +785,22 @@ cdef class _Sweep:
             b = nb
             nent = NW_BLOCK_N
         # 4. hits of primes whose order is not tabulated, once the rest is known
-        self.flush_checks(n_lo, npend, kp)
+        self.flush_checks(n_lo, npend)
         # 5. count primes, collect candidates
         ncand = self.scan(n_lo, length)
         if n_lo <= 17:
             self.fix_small_primes(n_lo, length, kp)
         return self.test_candidates(n_lo, ncand, kp)
 
-    cdef void flush_checks(self, uint64_t n_lo, uint64_t npend, const uint8_t *kp) noexcept nogil:
+    cdef void flush_checks(self, uint64_t n_lo, uint64_t npend) noexcept nogil:
         """Applies the pending hits of primes whose order is not tabulated: each hit on a
         number not yet ruled out is checked (in a batch), the others are dropped."""
-        cdef uint64_t i, j, nkeep = 0
-        for i in range(npend):
-            j = self.pend_j[i]
-            if nw_bit_test(self.seg, j):
-                continue  # already ruled out; it is composite whatever p says
-            if self.dead_for(self.pend_p[i], kp[j]):
-                nw_bit_set(self.seg, j)  # not a pseudoprime whatever p says, nor prime
-                continue
-            self.pend_j[nkeep] = <uint32_t>j
-            self.pend_p[nkeep] = self.pend_p[i]
-            nkeep += 1
+        cdef uint64_t i, j, nkeep
+        # a hit on n already ruled out is dropped (n is composite whatever p says); one on
+        # n that p cannot leave a pseudoprime (dead_for) is dropped and rules n out
+        nkeep = nw_keep_live_hits(self.seg, self.kdeadbits, DEAD_STRIDE,
+                                  ((n_lo - 1) >> 1) % KPERIOD, KPERIOD,
+                                  self.pend_j, self.pend_p, npend)
         self.n_checks += nkeep
         nw_order_checks(n_lo, self.pend_j, self.pend_p, nkeep, self.chk)
         for i in range(nkeep):
@@ -945,7 +1002,8 @@ cdef class _Sweep:
         cdef uint64_t spf_limit = self.ord_limit if self.ord_limit > self.array_limit else self.array_limit
         if spf_limit > nw_isqrt(self.last):
             spf_limit = nw_isqrt(self.last)
-        return (3 * self.seg_words() * 8 + 3 * self.pattern_words() * 8 + KPERIOD + self.S
+        return (2 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
+                + KPERIOD + self.S
                 + self.S * (sizeof(uint64_t) + sizeof(uint32_t)) + self.S // 16
                 + CHUNK * (2 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)

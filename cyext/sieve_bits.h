@@ -39,18 +39,18 @@ static inline int nw_popcount64(uint64_t x)
 static inline uint64_t nw_mark_bits(uint8_t *b, uint64_t j, uint64_t p, uint64_t end)
 {
     if (j < end && end - j > 8 * p) {
-        uint64_t base = j >> 3, i;
+        uint64_t base = j >> 3;
         uint32_t o0, o1, o2, o3, o4, o5, o6, o7;
         uint8_t m0, m1, m2, m3, m4, m5, m6, m7;
-        uint8_t *q = b + base, *stop;
+        uint8_t *q = b + base;
         uint64_t x = j;
 #define NW_OFF(k) o##k = (uint32_t)((x >> 3) - base); m##k = (uint8_t)(1u << (x & 7)); x += p;
         NW_OFF(0) NW_OFF(1) NW_OFF(2) NW_OFF(3) NW_OFF(4) NW_OFF(5) NW_OFF(6) NW_OFF(7)
 #undef NW_OFF
-        /* a turn at q is whole when its last mark, at bit j + 7p, is below end */
-        i = (end - j - 7 * p + 8 * p - 1) / (8 * p);   /* number of whole turns */
-        stop = q + i * p;
-        while (q < stop) {
+        /* a turn at q is whole when its last mark, at bit j + 7p, is below end; x is
+         * that mark (counting the turns so spares a division per prime and segment) */
+        x -= p;
+        while (x < end) {
             q[o0] |= m0;
             q[o1] |= m1;
             q[o2] |= m2;
@@ -60,8 +60,9 @@ static inline uint64_t nw_mark_bits(uint8_t *b, uint64_t j, uint64_t p, uint64_t
             q[o6] |= m6;
             q[o7] |= m7;
             q += p;
+            x += 8 * p;
         }
-        j += 8 * p * i;
+        j = x - 7 * p;
     }
     while (j < end) {
         b[j >> 3] |= (uint8_t)(1u << (j & 7));

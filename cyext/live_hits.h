@@ -1,0 +1,36 @@
+/* The first step of the BPSW sweep's order checks (see _Sweep.flush_checks): of the
+ * pending hits (offset j, prime p) of primes whose order of 2 is not tabulated, keep
+ * those on numbers still alive. A hit on a number already ruled out (its bit in seg is
+ * set) is dropped; a hit on a number that p cannot leave a pseudoprime (its dead bit:
+ * see _SmallPattern.kdeadbits) is dropped and rules the number out. Written without
+ * branches: both outcomes are close to even odds, and a mispredicted branch per hit
+ * cost more than the hit itself.
+ */
+#ifndef NEWRAL_LIVE_HITS_H
+#define NEWRAL_LIVE_HITS_H
+
+#include <stdint.h>
+
+/* Compacts the n pairs (pj[i], pp[i]) to the live ones, in order; returns their number.
+ * deadbits holds four bit arrays of `period` bits, stride bytes apart, by p mod 8 (1,
+ * 3, 5, 7), and offset j of the segment is at position t0 + j (mod period) of each. */
+static uint64_t nw_keep_live_hits(uint8_t *seg, const uint8_t *deadbits, uint64_t stride,
+                                  uint64_t t0, uint64_t period, uint32_t *pj, uint32_t *pp,
+                                  uint64_t n)
+{
+    uint64_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        uint64_t j = pj[i], p = pp[i], t = t0 + j, ruled, dead;
+        if (t >= period)
+            t %= period;
+        ruled = (uint64_t)(seg[j >> 3] >> (j & 7)) & 1;
+        dead = (uint64_t)(deadbits[((p >> 1) & 3) * stride + (t >> 3)] >> (t & 7)) & 1;
+        seg[j >> 3] |= (uint8_t)(dead << (j & 7));
+        pj[k] = (uint32_t)j;
+        pp[k] = (uint32_t)p;
+        k += (ruled | dead) ^ 1;
+    }
+    return k;
+}
+
+#endif /* NEWRAL_LIVE_HITS_H */
