@@ -177,8 +177,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                  for _ in range(args.pools)]
         # Enrol every node first; the parent starts the clock once all processes are ready.
         gate = asyncio.Semaphore(args.connections)
-        auths = await asyncio.gather(*(enrol(pools[i % args.pools], args.url, args.admin, f"{args.prefix}-{i}", gate)
-                                       for i in range(args.nodes)))
+        auths = await asyncio.gather(*(
+            enrol(pools[i % args.pools], args.url, args.admin, f"{args.prefix}-{i}", gate) for i in range(args.nodes)))
         print("ready", flush=True)
         begin_at, start_at, stop_at = (float(x) for x in (await asyncio.to_thread(sys.stdin.readline)).split())
         rec = Recorder(begin_at, start_at, stop_at)

@@ -6,7 +6,7 @@ statements, Litestar's routes), none of them garbage. Under the report loop a fu
 collection came every few seconds of CPU and took 95-170 ms here
 (benchmarks/load/gc_pauses.py): a pause for every request in flight on that worker.
 Moving the startup heap to the permanent generation (`gc.freeze`) leaves full
-collections only the objects made since: at most about 20 ms.
+collections only the objects made since: 20-25 ms at the longest.
 
 There is no collection before the freeze: a full one found about a thousand garbage
 objects right after start (frozen with the rest, once), and costs 0.1-0.4 s, paid again

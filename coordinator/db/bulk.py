@@ -72,8 +72,9 @@ async def upsert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     columns = tuple(rows[0])
     if session.get_bind().dialect.name != "postgresql":
         statement = sqlite.insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(unique), set_={c: statement.excluded[c] for c in columns if c not in unique})
+        sets = {c: statement.excluded[c] for c in columns if c not in unique}
+        statement = (statement.on_conflict_do_update(index_elements=list(unique), set_=sets) if sets
+                     else statement.on_conflict_do_nothing(index_elements=list(unique)))
         await session.execute(statement, list(rows))
         return
     await session.execute(_pg_insert(table, columns, unique, update=True), _arrays(table, columns, rows))
@@ -118,7 +119,7 @@ def _pg_insert(table: Table, columns: tuple[str, ...], unique: tuple[str, ...] =
     conflict = ""
     if unique:
         sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in unique)
-        conflict = f" ON CONFLICT ({', '.join(unique)}) DO " + (f"UPDATE SET {sets}" if update else "NOTHING")
+        conflict = f" ON CONFLICT ({', '.join(unique)}) DO " + (f"UPDATE SET {sets}" if update and sets else "NOTHING")
     back = f" RETURNING {returning}" if returning else ""
     return text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} "
                 f"FROM {_unnest(table, columns)} ORDER BY v.ord{conflict}{back}")

@@ -124,8 +124,8 @@ class DatabaseTier(base.ObjectStore):
     async def _write_rows(self, rows: dict[str, bytes]) -> None:
         try:
             async with self.db.single_write() as session:  # one statement: all rows or none
-                await bulk.upsert_rows(session, SmallObject.__table__,
-                                       [{"key": k, "data": d, "size": len(d)} for k, d in rows.items()], unique=("key",))
+                await bulk.upsert_rows(session, SmallObject.__table__, unique=("key",),
+                                       rows=[{"key": k, "data": d, "size": len(d)} for k, d in rows.items()])
         except (OperationalError, DBAPIError, OSError) as exc:
             raise base.StoreUnavailable(f"the database tier cannot store {len(rows)} object(s): {exc}") from exc
 
