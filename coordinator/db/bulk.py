@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table, TextClause, bindparam, insert, text, update
+from sqlalchemy import JSON, Table, TextClause, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,45 +39,43 @@ async def update_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT the rows, in order (a serial key is assigned in the order given)."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(insert(table), list(rows))
-        return
-    columns = tuple(rows[0])
-    await session.execute(_pg_insert(table, columns), _arrays(table, columns, rows))
+    await _insert(session, table, rows)
 
 
 async def insert_new_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
                           unique: tuple[str, ...], returning: str) -> list[Any]:
     """INSERT the rows whose `unique` columns (a unique index) match no row yet, skipping
     the others: the `returning` column of each row inserted."""
-    if not rows:
-        return []
-    if session.get_bind().dialect.name != "postgresql":
-        statement = (sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique))
-                     .returning(table.c[returning]))
-        return list((await session.execute(statement, list(rows))).scalars())
-    columns = tuple(rows[0])
-    statement = _pg_insert(table, columns, unique, returning)
-    return list((await session.execute(statement, _arrays(table, columns, rows))).scalars())
+    return await _insert(session, table, rows, unique=unique, returning=returning)
 
 
 async def upsert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
                       unique: tuple[str, ...]) -> None:
     """INSERT the rows; where a row's `unique` columns (a unique index) match a stored row,
     that row takes the new row's other columns instead. No two rows may share those."""
+    await _insert(session, table, rows, unique=unique, replace=True)
+
+
+async def _insert(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
+                  unique: tuple[str, ...] = (), replace: bool = False, returning: str = "") -> list[Any]:
+    """INSERT the rows; on a conflict over `unique`, DO UPDATE the other columns (`replace`)
+    or DO NOTHING; the `returning` column of each row inserted (none without `returning`)."""
     if not rows:
-        return
+        return []
     columns = tuple(rows[0])
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = _pg_insert(table, columns, unique, returning, replace)
+        result = await session.execute(statement, _arrays(table, columns, rows))
+    else:
         statement = sqlite.insert(table)
-        sets = {c: statement.excluded[c] for c in columns if c not in unique}
-        statement = (statement.on_conflict_do_update(index_elements=list(unique), set_=sets) if sets
-                     else statement.on_conflict_do_nothing(index_elements=list(unique)))
-        await session.execute(statement, list(rows))
-        return
-    await session.execute(_pg_insert(table, columns, unique, update=True), _arrays(table, columns, rows))
+        sets = {c: statement.excluded[c] for c in columns if c not in unique} if replace else {}
+        if unique:
+            statement = (statement.on_conflict_do_update(index_elements=list(unique), set_=sets) if sets
+                         else statement.on_conflict_do_nothing(index_elements=list(unique)))
+        if returning:
+            statement = statement.returning(table.c[returning])
+        result = await session.execute(statement, list(rows))
+    return list(result.scalars()) if returning else []
 
 
 def _arrays(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -114,12 +112,12 @@ def _pg_update(table: Table, columns: tuple[str, ...], key: str, constants: tupl
 
 @functools.cache
 def _pg_insert(table: Table, columns: tuple[str, ...], unique: tuple[str, ...] = (),
-               returning: str = "", update: bool = False) -> TextClause:
+               returning: str = "", replace: bool = False) -> TextClause:
     values = ", ".join(_value(table, c) for c in columns)
     conflict = ""
     if unique:
         sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in unique)
-        conflict = f" ON CONFLICT ({', '.join(unique)}) DO " + (f"UPDATE SET {sets}" if update and sets else "NOTHING")
+        conflict = f" ON CONFLICT ({', '.join(unique)}) DO " + (f"UPDATE SET {sets}" if replace and sets else "NOTHING")
     back = f" RETURNING {returning}" if returning else ""
     return text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} "
                 f"FROM {_unnest(table, columns)} ORDER BY v.ord{conflict}{back}")
