@@ -4,21 +4,32 @@ parameter processing in SQLAlchemy (an executemany of 64 UPDATEs cost about 2.4 
 here, this about 1.1). Elsewhere (SQLite) it is an ordinary executemany.
 
 Rows are dicts with the same keys, named after the table's columns; JSON columns take
-Python values and are serialized as SQLAlchemy would (json.dumps; None is JSON null
-unless the column has none_as_null)."""
+Python values and are serialized as the engine's own JSON columns are
+(`database.json_text`; None is JSON null unless the column has none_as_null)."""
 
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table, TextClause, bindparam, text, update
+from sqlalchemy import JSON, ColumnElement, Table, TextClause, any_, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.db import database
+
 _PG = postgresql.dialect()
+
+
+def one_of(session: AsyncSession, column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`: one parameter whatever the
+    count, where an expanding IN renders and binds one per value (for 64 ids 0.5-0.8 ms
+    of CPU here against 0.28 ms as an array)."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 async def update_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
@@ -84,7 +95,7 @@ def _arrays(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any
         values = [row[c] for row in rows]
         kind = table.c[c].type
         if isinstance(kind, JSON):  # None is JSON null unless the column says otherwise, as in SQLAlchemy
-            values = [None if v is None and kind.none_as_null else json.dumps(v) for v in values]
+            values = [None if v is None and kind.none_as_null else database.json_text(v) for v in values]
         arrays[f"a_{c}"] = values
     return arrays
 

@@ -8,8 +8,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+import msgspec
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def json_text(value: object) -> str:
+    """The text a JSON column stores: msgspec's compact encoding, about ten times faster
+    than json.dumps (events, summaries and verifications are written by the hundred per
+    report batch). Every JSON write goes through it: the engine's serializer and bulk's arrays."""
+    return _ENCODER.encode(value).decode()
+
+
+_JSON_CODEC = {"json_serializer": json_text, "json_deserializer": msgspec.json.decode}
 
 
 class Database:
@@ -17,10 +31,10 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
+            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, **_JSON_CODEC)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **_JSON_CODEC)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite allows one writer; serializing here avoids "database is locked".
         self._sqlite_lock = asyncio.Lock()

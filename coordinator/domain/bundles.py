@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.db.bundle_models import AppBundle
@@ -94,12 +95,17 @@ async def newest_many(session: AsyncSession, pairs: set[tuple[str, str]]) -> dic
     """The newest bundle of each (project, app) pair that has one, in one query."""
     if not pairs:
         return {}
-    latest = select(func.max(AppBundle.id)).group_by(AppBundle.project_id, AppBundle.app_id)
-    rows = await session.execute(
-        select(Project.name, App.name, AppBundle.version, AppBundle.manifest_sha256, AppBundle.object_key)
-        .join(Project, Project.id == AppBundle.project_id).join(App, App.id == AppBundle.app_id)
-        .where(AppBundle.id.in_(latest), Project.name.in_({p for p, _ in pairs})))
+    rows = await session.execute(_newest_query(), {"b_projects": sorted({p for p, _ in pairs})})
     return {(p, a): BundleRef(v, sha, key) for p, a, v, sha, key in rows if (p, a) in pairs}
+
+
+@functools.cache
+def _newest_query() -> Select[Any]:
+    """Built once per process (every lease runs it), as leasing's candidate query is."""
+    latest = select(func.max(AppBundle.id)).group_by(AppBundle.project_id, AppBundle.app_id)
+    return (select(Project.name, App.name, AppBundle.version, AppBundle.manifest_sha256, AppBundle.object_key)
+            .join(Project, Project.id == AppBundle.project_id).join(App, App.id == AppBundle.app_id)
+            .where(AppBundle.id.in_(latest), Project.name.in_(bindparam("b_projects", expanding=True))))
 
 
 async def newest(session: AsyncSession, project: str, app: str) -> AppBundle | None:

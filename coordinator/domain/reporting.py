@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import apps
 from coordinator.apps.base import CheckedOutput, OutputInvalid
+from coordinator.db import bulk
 from coordinator.db.database import Database
 from coordinator.db.models import App, AppVersion, Node, Project, Result, Workunit
 from coordinator.domain import events, reputation, solo_reports, transitions, trust
@@ -199,7 +200,7 @@ async def _load(db: Database, node_id: str, todo: list[tuple[int, Report]], now:
             .join(Project, Project.id == Workunit.project_id)
             .join(AppVersion, AppVersion.id == Workunit.app_version_id)
             .join(App, App.id == AppVersion.app_id)
-            .where(Result.id.in_([r.result_id for _, r in todo]))
+            .where(bulk.one_of(session, Result.id, [r.result_id for _, r in todo]))
         )).all()
     found = {row.id: row for row in rows}
     pending = []

@@ -45,13 +45,13 @@ async def lock(session: AsyncSession, workunit_ids: set[int]) -> Locked:
         select(_workunits.c.id, _workunits.c.project_id, _workunits.c.app_version_id, _workunits.c.cost,
                _workunits.c.state, _workunits.c.min_quorum, _workunits.c.workflow_task_id,
                _workunits.c.verification)
-        .where(_workunits.c.id.in_(workunit_ids)).order_by(_workunits.c.id).with_for_update())).all()
+        .where(bulk.one_of(session, _workunits.c.id, workunit_ids)).order_by(_workunits.c.id).with_for_update())).all()
     siblings: dict[int, list[Row[Any]]] = {wu.id: [] for wu in wus}
     results = {}
     for r in (await session.execute(
             select(_results.c.id, _results.c.workunit_id, _results.c.node_id, _results.c.state,
                    _results.c.verdict, _results.c.deadline_at, _results.c.output_sha256)
-            .where(_results.c.workunit_id.in_(list(siblings))).order_by(_results.c.id).with_for_update())).all():
+            .where(bulk.one_of(session, _results.c.workunit_id, siblings)).order_by(_results.c.id).with_for_update())).all():
         siblings[r.workunit_id].append(r)
         results[r.id] = r
     return Locked({wu.id: wu for wu in wus}, results, siblings)

@@ -75,3 +75,19 @@ async def test_upsert_rows_replaces_the_other_columns_of_rows_it_matches(db: Dat
         got = (await s.execute(select(SmallObject.key, SmallObject.size, SmallObject.data)
                                .where(SmallObject.key.in_(["k1", "k2", "k3"])).order_by(SmallObject.key))).all()
     assert [(k, n, bytes(d)) for k, n, d in got] == [("k1", 1, b"\x00"), ("k2", 3, b"xyz"), ("k3", 0, b"")]
+
+
+async def test_one_of_matches_the_listed_values_of_a_text_or_integer_column(db: Database) -> None:
+    async with db.transaction() as s:
+        await bulk.insert_rows(s, Event.__table__, [
+            dict(at=float(i), kind=f"one-of-{i}", node_id=None, project_id=None, workunit_id=None, result_id=None,
+                 data={}) for i in range(6)])
+    async with db.reading() as s:
+        ids = list(await s.scalars(select(Event.id).where(Event.kind.startswith("one-of-")).order_by(Event.id)))
+        picked = await s.scalars(select(Event.kind).where(bulk.one_of(s, Event.id, {ids[1], ids[4], -7}))
+                                 .order_by(Event.id))
+        assert list(picked) == ["one-of-1", "one-of-4"]
+        by_text = await s.scalars(select(Event.at).where(bulk.one_of(s, Event.kind, ["one-of-5", "one-of-0", "x"]))
+                                  .order_by(Event.at))
+        assert list(by_text) == [0.0, 5.0]
+        assert list(await s.scalars(select(Event.id).where(bulk.one_of(s, Event.id, [])))) == []
