@@ -337,7 +337,7 @@ async def _apply(session: AsyncSession, node_id: str,
             if orm is None and per_workunit[p.workunit_id] == 1 and p.checked is not None and solo_reports.applies(
                     locked.workunits[p.workunit_id], row, locked.siblings[p.workunit_id], p.checked,
                     report.outcome, report.wall_seconds, node):
-                await solo_reports.record(session, batch, node, locked.workunits[p.workunit_id], row, p.checked,
+                await solo_reports.record(session, batch, node, locked.workunits[p.workunit_id], row, p.spec, p.checked,
                                           report.sha256, report.size, report.cpu_seconds, report.wall_seconds, now)
                 receipt = Receipt(row.id, "reported", "valid", duplicate=False)
             else:

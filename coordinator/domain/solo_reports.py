@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator import apps
 from coordinator.apps.base import CheckedOutput
 from coordinator.db import bulk
 from coordinator.db.models import Node, Result, Workunit
-from coordinator.domain import events, reputation, transitions, trust
+from coordinator.domain import events, reputation, trust
 
 ENABLED = True  # the equivalence test turns it off to run the general path
 
@@ -51,7 +52,8 @@ async def lock(session: AsyncSession, workunit_ids: set[int]) -> Locked:
     for r in (await session.execute(
             select(_results.c.id, _results.c.workunit_id, _results.c.node_id, _results.c.state,
                    _results.c.verdict, _results.c.deadline_at, _results.c.output_sha256)
-            .where(bulk.one_of(session, _results.c.workunit_id, siblings)).order_by(_results.c.id).with_for_update())).all():
+            .where(bulk.one_of(session, _results.c.workunit_id, siblings))
+            .order_by(_results.c.id).with_for_update())).all():
         siblings[r.workunit_id].append(r)
         results[r.id] = r
     return Locked({wu.id: wu for wu in wus}, results, siblings)
@@ -75,13 +77,13 @@ def applies(wu: Row[Any], result: Row[Any], siblings: list[Row[Any]], checked: C
 
 
 async def record(session: AsyncSession, batch: Batch, node: Node, wu: Row[Any], result: Row[Any],
-                 checked: CheckedOutput, sha256: str, size: int, cpu_seconds: float, wall_seconds: float,
-                 now: float) -> None:
+                 spec: apps.AppSpec, checked: CheckedOutput, sha256: str, size: int, cpu_seconds: float,
+                 wall_seconds: float, now: float) -> None:
     """What reporting._record and transitions.advance do for such a report, in the same
-    order (events, trust, credit), with the row changes queued in `batch`."""
+    order (events, trust, credit), with the row changes queued in `batch`. `spec`: the
+    workunit's app (transitions.app_spec_of would look it up again)."""
     ctx = dict(node_id=node.id, project_id=wu.project_id, workunit_id=wu.id, result_id=result.id)
     events.record(session, "result.reported", now, **ctx, sha256=sha256, cpu_seconds=round(cpu_seconds, 3))
-    spec = await transitions.app_spec_of(session, wu)  # type: ignore[arg-type]  (reads app_version_id only)
     credit = wu.cost / getattr(spec, "reference_rate", 1.0)
     trust.record_outcome(session, node, "valid", now, result_id=result.id)
     if credit > 0:
