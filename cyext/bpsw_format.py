@@ -22,10 +22,9 @@ strict: it accepts exactly the bytes encode() would produce and nothing else.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
-from cyext import canonical
+from cyext import canonical, sweep_scan
 
 FORMAT = "newral-bpsw-sweep/2"
 AUDIT_BLOCKS = 256
@@ -74,17 +73,35 @@ def block_bounds(a: int, b: int) -> list[tuple[int, int]]:
 
 def _check(out: SweepOutput) -> None:
     """Raises FormatError unless out describes a possible sweep result."""
+    _check_types(out)
+    _check_values(out)
+
+
+def _check_types(out: SweepOutput) -> None:
     for name in ("a", "b", "prime_count"):
         value = getattr(out, name)
         if type(value) is not int:
             raise FormatError(f"{name} must be an int, got {type(value).__name__}")
+    if not isinstance(out.block_counts, tuple) or not set(map(type, out.block_counts)) <= {int}:
+        raise FormatError("block_counts must be a tuple of ints")
+    if not isinstance(out.pseudoprimes, tuple):
+        raise FormatError("pseudoprimes must be a tuple of (n, bool) pairs")
+    for item in out.pseudoprimes:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise FormatError(f"pseudoprime entry {item!r} is not an (n, bool) pair")
+        n, lucas = item
+        if type(n) is not int or type(lucas) is not bool:
+            raise FormatError(f"pseudoprime entry {item!r} is not an (int, bool) pair")
+
+
+def _check_values(out: SweepOutput) -> None:
+    """The checks of _check that remain once the types are known to be right (as they
+    are for what sweep_scan built)."""
     if not 0 <= out.a <= out.b <= TWO_64:
         raise FormatError(f"range [{out.a}, {out.b}) is not within 0 <= a <= b <= 2**64")
     if not 0 <= out.prime_count <= out.b - out.a:
         raise FormatError(f"prime count {out.prime_count} is impossible for [{out.a}, {out.b})")
     counts = out.block_counts
-    if not isinstance(counts, tuple) or not set(map(type, counts)) <= {int}:
-        raise FormatError("block_counts must be a tuple of ints")
     length, blocks = block_layout(out.a, out.b)
     if len(counts) != blocks:
         raise FormatError(f"[{out.a}, {out.b}) has {blocks} audit blocks, got {len(counts)} counts")
@@ -96,15 +113,8 @@ def _check(out: SweepOutput) -> None:
                 raise FormatError(f"prime count {c} is impossible for the block [{lo}, {hi})")
     if sum(counts) != out.prime_count:
         raise FormatError(f"the block counts add up to {sum(out.block_counts)}, not to {out.prime_count} primes")
-    if not isinstance(out.pseudoprimes, tuple):
-        raise FormatError("pseudoprimes must be a tuple of (n, bool) pairs")
     previous = -1
-    for item in out.pseudoprimes:
-        if not (isinstance(item, tuple) and len(item) == 2):
-            raise FormatError(f"pseudoprime entry {item!r} is not an (n, bool) pair")
-        n, lucas = item
-        if type(n) is not int or type(lucas) is not bool:
-            raise FormatError(f"pseudoprime entry {item!r} is not an (int, bool) pair")
+    for n, _ in out.pseudoprimes:
         if not out.a <= n < out.b:
             raise FormatError(f"pseudoprime {n} is outside [{out.a}, {out.b})")
         if n % 2 == 0 or n < 3:
@@ -137,28 +147,22 @@ def _parse_counts(tokens: list[str]) -> tuple[int, ...]:
     return tuple(_parse_int(c, "block count") for c in tokens)
 
 
-_DEC = rb"(?:0|[1-9][0-9]{0,19})"  # a canonical decimal of at most 20 digits
-_CANONICAL = re.compile(
-    rb"newral-bpsw-sweep/2\nrange (" + _DEC + rb") (" + _DEC + rb")\nprimes (" + _DEC + rb")\n"
-    rb"counts((?: " + _DEC + rb")*)\n((?:spsp " + _DEC + rb" [01]\n)*)")
 
 
 def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
     """Parses canonical bytes; raises FormatError on anything encode() would not produce.
 
-    Bytes shaped exactly as encode() writes them (one regular expression: the header, the
-    line keywords, single spaces, canonical decimals, the final newline) need only the
-    range and ordering checks of encode(); anything else goes through the line-by-line
-    parser, which names what is wrong. Both accept the same bytes (tests/test_bpsw_format.py)."""
+    Bytes shaped exactly as encode() writes them (the header, the line keywords, single
+    spaces, canonical decimals, the final newline: scanned in C by cyext/sweep_scan.pyx)
+    need only the range and ordering checks of encode(); anything else goes through the
+    line-by-line parser, which names what is wrong. Both accept the same bytes
+    (tests/test_bpsw_format.py)."""
     if isinstance(data, bytes) and len(data) <= max_size:
-        shaped = _CANONICAL.fullmatch(data)
+        shaped = sweep_scan.scan(data)
         if shaped is not None:
-            a, b, primes, counts, spsp = shaped.groups()
-            out = SweepOutput(a=int(a), b=int(b), prime_count=int(primes),
-                              pseudoprimes=tuple((int(n), lucas == b"1") for n, lucas in
-                                                 (line.split(b" ")[1:] for line in spsp.splitlines())),
-                              block_counts=tuple(map(int, counts.split())))
-            _check(out)
+            a, b, primes, counts, pseudoprimes = shaped
+            out = SweepOutput(a=a, b=b, prime_count=primes, pseudoprimes=pseudoprimes, block_counts=counts)
+            _check_values(out)
             return out
     return _decode_lines(data, max_size)
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cyext import bpsw_format as fmt
+from cyext import sweep_scan
 from cyext.bpsw_format import FormatError, SweepOutput
 
 TWO64 = 1 << 64
@@ -209,3 +210,64 @@ def test_the_fast_decoder_accepts_exactly_what_the_line_parser_accepts(data):
     assert fast == strict
     if fast != "refused":
         assert fmt.encode(fast) == data
+
+
+def _values(out):
+    return out.a, out.b, out.prime_count, out.block_counts, out.pseudoprimes
+
+
+@settings(max_examples=300)
+@given(outputs())
+def test_the_scanner_reads_every_canonical_output(out):
+    assert sweep_scan.scan(fmt.encode(out)) == _values(out)
+
+
+@settings(max_examples=400)
+@given(mutated())
+def test_whatever_the_line_parser_accepts_the_scanner_reads_the_same(data):
+    strict = _outcome(fmt._decode_lines, data)
+    if strict != "refused":
+        assert sweep_scan.scan(data) == _values(strict)
+
+
+HEAD = b"newral-bpsw-sweep/2\nrange "
+
+
+@pytest.mark.parametrize("tail, expected", [
+    (b"0 0\nprimes 0\ncounts\n", (0, 0, 0, (), ())),
+    (b"18446744073709551615 18446744073709551616\nprimes 0\ncounts 0\nspsp 99999999999999999999 1\n",
+     (2**64 - 1, 2**64, 0, (0,), ((99999999999999999999, True),))),
+    (b"1 5\nprimes 2\ncounts 1 1 0 12345678901234567890\nspsp 3 0\nspsp 5 1\n",
+     (1, 5, 2, (1, 1, 0, 12345678901234567890), ((3, False), (5, True)))),
+])
+def test_the_scanner_reads_the_values_of_well_shaped_bytes(tail, expected):
+    assert sweep_scan.scan(HEAD + tail) == expected
+
+
+@pytest.mark.parametrize("data", [
+    HEAD + b"01 5\nprimes 0\ncounts 0\n",                      # a leading zero
+    HEAD + b"1 5\nprimes 0\ncounts 00\n",
+    HEAD + b"1 123456789012345678901\nprimes 0\ncounts 0\n",   # 21 digits
+    HEAD + b"1 5\nprimes 0\ncounts 0",                          # no final newline
+    HEAD + b"1 5\nprimes 0\ncounts 0\n\n",                      # a blank line after
+    HEAD + b"1 5\nprimes 0\ncounts  0\n",                       # two spaces
+    HEAD + b"1 5\nprimes 0\ncounts 0 \n",                       # a trailing space
+    HEAD + b"1 5\nprimes 0\ncounts -1\n",
+    HEAD + b"1 5\nprimes 0\ncounts 0\nspsp 3 2\n",              # not a 0/1 verdict
+    HEAD + b"1 5\nprimes 0\ncounts 0\nspsp 3 1",                # truncated
+    HEAD + b"1 5\nprimes 0\ncounts 0\nspsp 3 1\nx",
+    HEAD + b"1 5\nprime 0\ncounts 0\n",
+    HEAD + b"1\xd9\xa1 5\nprimes 0\ncounts 0\n",                # an Arabic-Indic digit after the 1
+    b"newral-bpsw-sweep/1\nrange 1 5\nprimes 0\ncounts 0\n",
+    b"", HEAD,
+])
+def test_the_scanner_refuses_anything_else(data):
+    assert sweep_scan.scan(data) is None
+
+
+def test_the_scanner_takes_only_bytes():
+    good = HEAD + b"0 0\nprimes 0\ncounts\n"
+    assert sweep_scan.scan(good) is not None
+    assert sweep_scan.scan(bytearray(good)) is None
+    assert sweep_scan.scan(good.decode()) is None
+    assert sweep_scan.scan(memoryview(good)) is None
