@@ -65,6 +65,7 @@ class Batch:
 
     results: list[dict[str, Any]] = field(default_factory=list)
     workunits: list[dict[str, Any]] = field(default_factory=list)
+    node_trust: trust.RunOfValid | None = None  # stored on the node by write()
 
 
 def applies(wu: Row[Any], result: Row[Any], siblings: list[Row[Any]], checked: CheckedOutput | None,
@@ -85,7 +86,9 @@ async def record(session: AsyncSession, batch: Batch, node: Node, wu: Row[Any], 
     ctx = dict(node_id=node.id, project_id=wu.project_id, workunit_id=wu.id, result_id=result.id)
     events.record(session, "result.reported", now, **ctx, sha256=sha256, cpu_seconds=round(cpu_seconds, 3))
     credit = wu.cost / getattr(spec, "reference_rate", 1.0)
-    trust.record_outcome(session, node, "valid", now, result_id=result.id)
+    if batch.node_trust is None:
+        batch.node_trust = trust.RunOfValid.of(node)
+    batch.node_trust.valid(session, now, result_id=result.id)
     if credit > 0:
         await trust.grant_credit(session, node, result.id, credit, now)
     summary = checked.summary
@@ -111,4 +114,6 @@ async def write(session: AsyncSession, batch: Batch) -> None:
 async def _write(session: AsyncSession, batch: Batch) -> None:
     await bulk.update_rows(session, _results, batch.results, constants={"state": "reported", "verdict": "valid"})
     await bulk.update_rows(session, _workunits, batch.workunits, constants={"state": "validated"})
-    batch.results, batch.workunits = [], []
+    if batch.node_trust is not None:
+        batch.node_trust.store()
+    batch.results, batch.workunits, batch.node_trust = [], [], None

@@ -6,6 +6,7 @@ is in reputation.py (pure)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,6 +75,40 @@ def record_outcome(session: AsyncSession, node: Node, outcome: str, now: float,
     if change.quarantine and node.status == "active":
         _quarantine(session, node, change.reason, now)
     return change
+
+
+@dataclass
+class RunOfValid:
+    """A node's trust through a run of valid outcomes (a batch of reports), kept off the
+    mapped object: record_outcome reads and sets seven of its attributes per outcome,
+    this once per run (`store`). The same events, in the same order, as record_outcome."""
+
+    node: Node
+    state: reputation.TrustState
+    level: str
+    consecutive_valid: int
+
+    @classmethod
+    def of(cls, node: Node) -> RunOfValid:
+        return cls(node, state_of(node), node.trust_level, node.consecutive_valid)
+
+    def valid(self, session: AsyncSession, now: float, cfg: reputation.TrustConfig = DEFAULT, *,
+              result_id: int | None = None) -> None:
+        change = reputation.apply(self.state, "valid", cfg)
+        self.state, self.consecutive_valid = change.state, self.consecutive_valid + 1
+        if change.level != self.level:
+            events.record(session, "node.trust_level", now, node_id=self.node.id, result_id=result_id,
+                          level=logging.INFO, before=self.level, after=change.level,
+                          score=round(change.state.score, 4))
+            self.level = change.level
+        if change.quarantine and self.node.status == "active":
+            self.store()
+            _quarantine(session, self.node, change.reason, now)
+
+    def store(self) -> None:
+        """Sets the node's attributes to the run's trust (before anything else reads them)."""
+        _store(self.node, reputation.TrustChange(self.state, self.level, False))
+        self.node.consecutive_valid = self.consecutive_valid
 
 
 def flag_anomaly(session: AsyncSession, node: Node, what: str, now: float,

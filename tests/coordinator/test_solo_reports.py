@@ -66,11 +66,11 @@ async def _scenario(url: str, folder: Path) -> tuple[str, list[list[str]]]:
                 trust_good=200.0, trust_bad=1.0, valid_count=200, consecutive_valid=200,
                 trust_score=0.99, trust_level="highly_trusted"))
 
-        async def lease(node: Node, n: int) -> list[leasing.Assignment]:
+        async def lease(node: Node, n: int, projects: list[str] | None = None) -> list[leasing.Assignment]:
             async with db.transaction() as s:
                 fresh = await s.get(Node, node.id)
                 assert fresh is not None
-                return sorted(await leasing.lease(s, fresh, n, NOW, rng=rng), key=lambda x: x.workunit_id)
+                return sorted(await leasing.lease(s, fresh, n, NOW, projects, rng=rng), key=lambda x: x.workunit_id)
 
         async def report(node: Node, reports: list[reporting.Report]) -> list[str]:
             outcomes = await reporting.submit_many(db, world.store, node.id, reports, NOW, MAX_OUTPUT, rng=rng)
@@ -91,6 +91,16 @@ async def _scenario(url: str, folder: Path) -> tuple[str, list[list[str]]]:
         receipts.append(await report(b, [_report(x, error=(i == 2), wrong=(i == 3)) for i, x in enumerate(theirs)]))
         others = await lease(c, 8)
         receipts.append(await report(c, [_report(x) for x in others]))
+        # A new node's first batch, all alone and clean: it climbs from probation to trusted
+        # to highly trusted within the batch, and nothing after it touches its trust.
+        async with db.transaction() as s:
+            solo = await projects.create_project(s, "solo", "bpsw-hunter", NOW, replication_policy="fixed")
+            await projects.submit_work(s, solo, {"a": 3 * 10**6, "b": 3 * 10**6 + 60_000, "chunk": 1000},
+                                       projects.Replication(), NOW)
+        d = await world.node("d")
+        fresh = await lease(d, 60, ["solo"])
+        assert len(fresh) == 60
+        receipts.append(await report(d, [_report(x) for x in fresh]))
         return await _dump(db), receipts
     finally:
         await db.dispose()
@@ -129,6 +139,12 @@ async def test_solo_path_leaves_the_same_rows_as_the_general_path(
                  "credit.granted"):
         assert kind in kinds, kind
     assert kinds.count("workunit.reopened") >= 2
+    data = [e["data"] if isinstance(e["data"], dict) else json.loads(e["data"]) for e in tables["events"]
+            if e["kind"] == "node.trust_level" and e["node_id"] == "node:d"]  # PostgreSQL's rows: decoded
+    climbs = [(x["before"], x["after"]) for x in data]
+    assert climbs == [("probation", "trusted"), ("trusted", "highly_trusted")], climbs
+    (d,) = [n for n in tables["nodes"] if n["name"] == "d"]
+    assert (d["valid_count"], d["consecutive_valid"], d["trust_level"]) == (60, 60, "highly_trusted"), d
     assert any("duplicate=True" in r for r in fast_receipts[2])
 
 
