@@ -160,12 +160,13 @@ def _candidates(by_owner: bool, by_project: bool, probation: bool) -> Select[Any
     return eligible
 
 
+_ACTIVE_SHARES = select(Project.id, Project.share).where(Project.status == "active")  # built once: every lease
+
+
 async def _share_order(session: AsyncSession, names: list[str] | None) -> list[int]:
     """Projects with waiting work, most underserved by their share first. Cheap when
     only one project is active (the projects table is small): nothing to order."""
-    active_q = select(Project.id, Project.share).where(Project.status == "active")
-    if names:
-        active_q = active_q.where(Project.name.in_(names))
+    active_q = _ACTIVE_SHARES.where(Project.name.in_(names)) if names else _ACTIVE_SHARES
     share = dict((await session.execute(active_q)).all())
     if len(share) < 2:
         return []

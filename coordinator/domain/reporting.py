@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import functools
 import hashlib
 import logging
 import random
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import apps
@@ -191,17 +192,8 @@ async def _load(db: Database, node_id: str, todo: list[tuple[int, Report]], now:
     if not todo:
         return []
     async with db.reading() as session:
-        # Plain columns, not ORM objects: nothing here is changed, and a batch is many rows.
-        rows = (await session.execute(
-            select(Result.id, Result.workunit_id, Result.node_id, Result.state, Result.verdict,
-                   Result.deadline_at, Result.output_sha256, Result.output_key,
-                   Workunit.params, Project.replication_policy, App.name.label("app"))
-            .join(Workunit, Workunit.id == Result.workunit_id)
-            .join(Project, Project.id == Workunit.project_id)
-            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
-            .join(App, App.id == AppVersion.app_id)
-            .where(bulk.one_of(session, Result.id, [r.result_id for _, r in todo]))
-        )).all()
+        rows = (await session.execute(_load_query(bulk.dialect(session)),
+                                      {"ids": [r.result_id for _, r in todo]})).all()
     found = {row.id: row for row in rows}
     pending = []
     for i, report in todo:
@@ -217,6 +209,20 @@ async def _load(db: Database, node_id: str, todo: list[tuple[int, Report]], now:
         pending.append(_Pending(i, report, row.workunit_id, apps.get(str(row.app)), str(row.replication_policy),
                                 dict(row.params), row.output_key))
     return pending
+
+
+@functools.cache
+def _load_query(dialect: str) -> Select[Any]:
+    """Every reported result with its workunit, app and policy, by result id (`ids`): plain
+    columns, not ORM objects (nothing here is changed, and a batch is many rows)."""
+    return (select(Result.id, Result.workunit_id, Result.node_id, Result.state, Result.verdict,
+                   Result.deadline_at, Result.output_sha256, Result.output_key,
+                   Workunit.params, Project.replication_policy, App.name.label("app"))
+            .join(Workunit, Workunit.id == Result.workunit_id)
+            .join(Project, Project.id == Workunit.project_id)
+            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
+            .join(App, App.id == AppVersion.app_id)
+            .where(bulk.one_of(dialect, Result.id, "ids")))
 
 
 async def _fetch_and_check(store: ObjectStore, pending: list[_Pending], max_output: int, rng: random.Random,

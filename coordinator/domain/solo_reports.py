@@ -9,10 +9,11 @@ through transitions.py, and the result is the same rows either way
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import apps
@@ -42,21 +43,27 @@ class Locked:
 
 async def lock(session: AsyncSession, workunit_ids: set[int]) -> Locked:
     """Locks the workunits (in id order, as everywhere), then all their results."""
-    wus = (await session.execute(
-        select(_workunits.c.id, _workunits.c.project_id, _workunits.c.app_version_id, _workunits.c.cost,
-               _workunits.c.state, _workunits.c.min_quorum, _workunits.c.workflow_task_id,
-               _workunits.c.verification)
-        .where(bulk.one_of(session, _workunits.c.id, workunit_ids)).order_by(_workunits.c.id).with_for_update())).all()
+    lock_workunits, lock_results = _lock_queries(bulk.dialect(session))
+    wus = (await session.execute(lock_workunits, {"ids": list(workunit_ids)})).all()
     siblings: dict[int, list[Row[Any]]] = {wu.id: [] for wu in wus}
     results = {}
-    for r in (await session.execute(
-            select(_results.c.id, _results.c.workunit_id, _results.c.node_id, _results.c.state,
-                   _results.c.verdict, _results.c.deadline_at, _results.c.output_sha256)
-            .where(bulk.one_of(session, _results.c.workunit_id, siblings))
-            .order_by(_results.c.id).with_for_update())).all():
+    for r in (await session.execute(lock_results, {"ids": list(siblings)})).all():
         siblings[r.workunit_id].append(r)
         results[r.id] = r
     return Locked({wu.id: wu for wu in wus}, results, siblings)
+
+
+@functools.cache
+def _lock_queries(dialect: str) -> tuple[Select[Any], Select[Any]]:
+    """The workunits by id (`ids`), then the results by workunit id, each locked in id order."""
+    workunits = (select(_workunits.c.id, _workunits.c.project_id, _workunits.c.app_version_id, _workunits.c.cost,
+                        _workunits.c.state, _workunits.c.min_quorum, _workunits.c.workflow_task_id,
+                        _workunits.c.verification)
+                 .where(bulk.one_of(dialect, _workunits.c.id, "ids")).order_by(_workunits.c.id).with_for_update())
+    results = (select(_results.c.id, _results.c.workunit_id, _results.c.node_id, _results.c.state,
+                      _results.c.verdict, _results.c.deadline_at, _results.c.output_sha256)
+               .where(bulk.one_of(dialect, _results.c.workunit_id, "ids")).order_by(_results.c.id).with_for_update())
+    return workunits, results
 
 
 @dataclass

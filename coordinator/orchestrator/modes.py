@@ -76,11 +76,14 @@ async def current(session: AsyncSession) -> ModeState:
 async def switch(session: AsyncSession) -> ModeState:
     """The mode and Partial actions alone (no models), read afresh: one small query, so
     the lease path sees the kill switch at once on every coordinator process."""
-    row = (await session.execute(select(OrchestratorSetting.mode, OrchestratorSetting.partial_actions)
-                                 .where(OrchestratorSetting.id == ROW_ID))).first()
+    row = (await session.execute(_SWITCH)).first()
     if row is None:
         return ModeState()
     return ModeState(row.mode, tuple(row.partial_actions))
+
+
+# Built once: every lease runs it, and building it cost as much as running it.
+_SWITCH = select(OrchestratorSetting.mode, OrchestratorSetting.partial_actions).where(OrchestratorSetting.id == ROW_ID)
 
 
 async def cached(session: AsyncSession) -> ModeState:
