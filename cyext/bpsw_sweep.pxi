@@ -462,40 +462,64 @@ cdef class _Sweep:
         return (start + d - n0) >> 1
 
     cdef inline void stage_hits(self, uint64_t p, uint64_t n0, double n0d, uint64_t plen,
-                                uint64_t t0, bint listing, uint64_t set_len, uint64_t pass_len,
-                                uint32_t *st_j, uint32_t *st_p, uint64_t *nst,
-                                uint32_t *ls_k, uint32_t *ls_p, uint64_t *nls) noexcept nogil:
+                                bint listing, uint64_t set_len, uint64_t *st_h, uint32_t *st_p,
+                                uint64_t *nst, uint64_t *ls_h, uint32_t *ls_p,
+                                uint64_t *nls) noexcept nogil:
         """start_pass for a prime p > max(plen, ord_limit): stages its hit in the pass
-        (st_j, st_p) and, when listing, the passes of the set it hits after this one
-        (ls_k, ls_p), each unless the number hit cannot be a pseudoprime (its dead bit).
-        Whether p hits and whether the number is dead are close to even odds: the entry
-        is written anyway and kept by advancing the count, without a branch."""
-        cdef uint64_t idx = self.first_multiple(p, n0, n0d), hit = idx < plen, t, h, live
-        cdef const uint8_t *dead = self.kdeadbits + ((p >> 1) & 3) * DEAD_STRIDE
-        t = (t0 + idx) % KPERIOD
-        live = hit & ~(<uint64_t>dead[t >> 3] >> (t & 7))
-        st_j[nst[0]] = <uint32_t>idx
+        (st_h, st_p) and, when listing, its hits in the later passes of the set (ls_h,
+        ls_p), for file_staged to file. Whether p hits (odds plen / p) is hard to
+        predict: the entry is written anyway and kept by advancing the count, without a
+        branch."""
+        cdef uint64_t idx = self.first_multiple(p, n0, n0d), hit = idx < plen, h
+        st_h[nst[0]] = idx
         st_p[nst[0]] = <uint32_t>p
-        nst[0] += live & 1
+        nst[0] += hit
         if listing:
+            # its first hit after this pass, kept the same way: with two passes a set
+            # (the usual case far from 0) the only one, as p exceeds the pass length, so
+            # that the loop below is not entered (its exit was a mispredicted branch)
             h = idx + (p & (0 - hit))
+            ls_h[nls[0]] = h
+            ls_p[nls[0]] = <uint32_t>p
+            nls[0] += h < set_len
+            h += p
             while h < set_len:
-                t = (t0 + h) % KPERIOD
-                ls_k[nls[0]] = <uint32_t>(h // pass_len)
+                ls_h[nls[0]] = h
                 ls_p[nls[0]] = <uint32_t>p
-                nls[0] += ~(<uint64_t>dead[t >> 3] >> (t & 7)) & 1
+                nls[0] += 1
                 h += p
 
-    cdef int file_staged(self, const uint32_t *st_j, const uint32_t *st_p, uint64_t nst,
-                         const uint32_t *ls_k, const uint32_t *ls_p, uint64_t nls) noexcept nogil:
-        """Files the hits staged by stage_hits: buckets, then the pass lists (ascending
-        primes in each, as staged)."""
-        cdef uint64_t i
-        for i in range(nst):
-            if self.push(st_j[i], st_p[i]) != 0:
+    cdef inline uint64_t keep_live(self, uint64_t t0, uint64_t *h, uint32_t *p,
+                                   uint64_t n) noexcept nogil:
+        """Compacts the n hits (index h[i] from the pass's start, prime p[i]) to those on
+        numbers that may be pseudoprimes (see dead_for), in order; returns their number.
+        The dead bits (half a megabyte, read at random, often from beyond L2) are read
+        here, in a loop of independent reads without branches (a hit is dead at close to
+        even odds), rather than for each prime as it is generated."""
+        cdef uint64_t i, k = 0, t, q
+        for i in range(n):
+            q = p[i]
+            t = (t0 + h[i]) % KPERIOD
+            h[k] = h[i]
+            p[k] = <uint32_t>q
+            k += ~(<uint64_t>self.kdeadbits[((q >> 1) & 3) * DEAD_STRIDE + (t >> 3)]
+                   >> (t & 7)) & 1
+        return k
+
+    cdef int file_staged(self, uint64_t *st_h, uint32_t *st_p, uint64_t nst, uint64_t t0,
+                         uint64_t pass_len, uint64_t *ls_h, uint32_t *ls_p,
+                         uint64_t nls) noexcept nogil:
+        """Files the hits staged by stage_hits but those on numbers that cannot be
+        pseudoprimes: the buckets, then the pass lists (ascending primes in each, as
+        staged)."""
+        cdef uint64_t i, nlive
+        nlive = self.keep_live(t0, st_h, st_p, nst)
+        for i in range(nlive):
+            if self.push(st_h[i], st_p[i]) != 0:
                 return -1
-        for i in range(nls):
-            if nw_plist_push(&self.plists[ls_k[i]], ls_p[i]) != 0:
+        nlive = self.keep_live(t0, ls_h, ls_p, nls)
+        for i in range(nlive):
+            if nw_plist_push(&self.plists[ls_h[i] // pass_len], ls_p[i]) != 0:
                 return -1
         return 0
 
@@ -523,9 +547,9 @@ cdef class _Sweep:
         cdef PrimeGen g
         # staged hits of the primes above fast_from (see stage_hits)
         cdef uint64_t fast_from = plen if plen > self.ord_limit else self.ord_limit
-        cdef uint32_t st_j[STAGE]
+        cdef uint64_t st_h[STAGE]
         cdef uint32_t st_p[STAGE]
-        cdef uint32_t ls_k[2 * STAGE]
+        cdef uint64_t ls_h[2 * STAGE]
         cdef uint32_t ls_p[2 * STAGE]
         cdef uint64_t nst = 0, nls = 0
         if kset > STAGE:
@@ -571,15 +595,15 @@ cdef class _Sweep:
                     p = g.out[i]
                     if p > fast_from:
                         # one hit a pass at most, no progression list: staged without
-                        # branches on the hit and dead bits (see stage_hits), filed below
+                        # branches (see stage_hits), filed below (see file_staged)
                         if nst >= STAGE or nls + kset > 2 * STAGE:
-                            if self.file_staged(st_j, st_p, nst, ls_k, ls_p, nls) != 0:
+                            if self.file_staged(st_h, st_p, nst, t0, pass_len, ls_h, ls_p, nls) != 0:
                                 gen_free(&g)
                                 return -1
                             nst = 0
                             nls = 0
-                        self.stage_hits(p, n0, n0d, plen, t0, listing and p > thr, set_len,
-                                        pass_len, st_j, st_p, &nst, ls_k, ls_p, &nls)
+                        self.stage_hits(p, n0, n0d, plen, listing and p > thr, set_len,
+                                        st_h, st_p, &nst, ls_h, ls_p, &nls)
                         continue
                     L = 0
                     if p <= self.ord_limit:
@@ -628,7 +652,7 @@ cdef class _Sweep:
                                     return -1
                             h += p
             gen_free(&g)
-            if self.file_staged(st_j, st_p, nst, ls_k, ls_p, nls) != 0:
+            if self.file_staged(st_h, st_p, nst, t0, pass_len, ls_h, ls_p, nls) != 0:
                 return -1
         if listing:
             for i64 in range(kset):

