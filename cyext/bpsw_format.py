@@ -147,8 +147,6 @@ def _parse_counts(tokens: list[str]) -> tuple[int, ...]:
     return tuple(_parse_int(c, "block count") for c in tokens)
 
 
-
-
 def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> SweepOutput:
     """Parses canonical bytes; raises FormatError on anything encode() would not produce.
 

@@ -25,8 +25,8 @@ from coordinator.workflows import shares
 # sit side by side, so replicated work may need up to OVERFETCH rows a slot; work that is
 # not replicated needs one. A lease first fetches NARROW rows a slot, and OVERFETCH only if
 # skipped replicas left it short (every candidate fetched is locked and decoded: 256 rows
-# for a lease of 64 cost 1.3 ms more CPU and wall time than 80); a process that needed the
-# wide fetch starts wide until a wide fetch skips nothing.
+# for a lease of 64 cost about 0.65 ms more CPU and 1.4 ms more wall time than 80); a
+# process that needed the wide fetch starts wide until a wide fetch skips nothing.
 NARROW = 1.25
 OVERFETCH = 4
 _start_wide = False
