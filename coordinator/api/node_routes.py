@@ -67,17 +67,21 @@ async def lease(request: Request, data: JSONBody[schemas.LeaseIn], services: Nam
         node = await nodes.authenticate_node(session, auth.bearer(request), now)
         assignments = await leasing.lease(session, node, wanted, now, data.projects)
         signed = await bundles.newest_many(session, {(a.project, a.app) for a in assignments})
-    by_sha = {b.manifest_sha256: await _bundle_json(services, b) for b in signed.values()}
-    out = []
-    for a in assignments:
-        bundle = signed.get((a.project, a.app))
-        out.append(schemas.AssignmentOut(
-            result_id=a.result_id, workunit_id=a.workunit_id, project=a.project, app=a.app,
-            app_version=bundle.version if bundle else a.app_version, params=a.params,
-            deadline_at=a.deadline_at, upload=await _upload(services, a.output_key, a.deadline_at, now),
-            app_bundle=by_sha[bundle.manifest_sha256] if bundle and not data.bundle_refs else None,
-            app_sha256=bundle.manifest_sha256 if bundle else None,
-        ))
+        # The reply is built before the lease commits: a failure here (a bundle that cannot
+        # be read, say) leases nothing, and a coordinator killed after the commit has little
+        # left to do before the reply is sent (a lease whose reply is lost stays with its
+        # node until the deadline).
+        by_sha = {b.manifest_sha256: await _bundle_json(services, b) for b in signed.values()}
+        out = []
+        for a in assignments:
+            bundle = signed.get((a.project, a.app))
+            out.append(schemas.AssignmentOut(
+                result_id=a.result_id, workunit_id=a.workunit_id, project=a.project, app=a.app,
+                app_version=bundle.version if bundle else a.app_version, params=a.params,
+                deadline_at=a.deadline_at, upload=await _upload(services, a.output_key, a.deadline_at, now),
+                app_bundle=by_sha[bundle.manifest_sha256] if bundle and not data.bundle_refs else None,
+                app_sha256=bundle.manifest_sha256 if bundle else None,
+            ))
     return schemas.LeaseOut(assignments=out, server_time=now, bundles=by_sha if data.bundle_refs else None)
 
 

@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -46,13 +47,17 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    # A supervisor that died before the line above (while this worker was still starting)
+    # sent no signal: the worker would outlive it, an orphan holding the port.
+    if os.getppid() != parent:
+        sys.exit(0)
 
 
-def _worker(host: str, port: int) -> None:
-    _die_with_parent()
+def _worker(host: str, port: int, parent: int) -> None:
+    _die_with_parent(parent)
     sock = listening_socket(host, port)
     config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
@@ -65,7 +70,7 @@ def serve(host: str, port: int, count: int) -> int:
     stopping = False
 
     def start() -> BaseProcess:
-        proc = spawn.Process(target=_worker, args=(host, port), name="newral-coordinator-worker")
+        proc = spawn.Process(target=_worker, args=(host, port, os.getpid()), name="newral-coordinator-worker")
         proc.start()
         return proc
 

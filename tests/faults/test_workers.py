@@ -108,3 +108,14 @@ def _children(pid: int) -> list[int]:
 def _established(pid: int, port: int) -> int:
     return sum(1 for c in psutil.Process(pid).net_connections(kind="tcp")
                if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port)
+
+
+@pytest.mark.parametrize("parent, serves", [("os.getppid()", True), ("os.getppid() + 1", False)])
+def test_a_worker_whose_supervisor_is_already_gone_does_not_serve(parent: str, serves: bool) -> None:
+    """A supervisor killed while its worker was still starting sent it no signal (the
+    worker had not yet asked for one): the worker must notice and stop by itself."""
+    run = subprocess.run([sys.executable, "-c", "import os\nfrom coordinator.cli import workers\n"
+                          f"workers._die_with_parent({parent})\nprint('serving')"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert ("serving" in run.stdout) == serves
