@@ -43,6 +43,15 @@ cdef inline Py_ssize_t _decimal_end(const unsigned char *p, Py_ssize_t i, Py_ssi
     return j
 
 
+cdef inline Py_ssize_t _decimal_before(const unsigned char *p, Py_ssize_t i, Py_ssize_t n,
+                                       unsigned char separator) noexcept:
+    """Where the canonical decimal at i ends if `separator` follows it, else -1."""
+    cdef Py_ssize_t j = _decimal_end(p, i, n)
+    if j < 0 or j >= n or p[j] != separator:
+        return -1
+    return j
+
+
 cdef object _value(bytes data, const unsigned char *p, Py_ssize_t i, Py_ssize_t j):
     cdef uint64_t v = 0
     cdef Py_ssize_t k
@@ -70,21 +79,21 @@ def scan(data):
     if not _word(p, 0, n, _HEAD):
         return None
     i = len(_HEAD)
-    j = _decimal_end(p, i, n)
-    if j < 0 or j >= n or p[j] != SPACE:
+    j = _decimal_before(p, i, n, SPACE)
+    if j < 0:
         return None
     a = _value(raw, p, i, j)
     i = j + 1
-    j = _decimal_end(p, i, n)
-    if j < 0 or j >= n or p[j] != NEWLINE:
+    j = _decimal_before(p, i, n, NEWLINE)
+    if j < 0:
         return None
     b = _value(raw, p, i, j)
     i = j + 1
     if not _word(p, i, n, _PRIMES):
         return None
     i += len(_PRIMES)
-    j = _decimal_end(p, i, n)
-    if j < 0 or j >= n or p[j] != NEWLINE:
+    j = _decimal_before(p, i, n, NEWLINE)
+    if j < 0:
         return None
     primes = _value(raw, p, i, j)
     i = j + 1
