@@ -4,6 +4,7 @@ for that request)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import httpx
@@ -100,9 +101,14 @@ class CoordinatorClient:
     async def heartbeat(self, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self._call("POST", "/api/v1/nodes/heartbeat", {"capabilities": capabilities})  # type: ignore[no-any-return]
 
-    async def lease(self, max_results: int, projects: list[str] | None) -> list[dict[str, Any]]:
+    async def lease(self, max_results: int, projects: list[str] | None,
+                    held: Collection[int] | None = None) -> list[dict[str, Any]]:
+        """`held`: the results this agent is running or has yet to report; any other result
+        the coordinator has leased to it (its reply lost, or the agent restarted) comes back.
+        None: say nothing (nothing comes back)."""
         body = await self._call("POST", "/api/v1/work/lease",
-                                {"max_results": max_results, "projects": projects or None, "bundle_refs": True})
+                                {"max_results": max_results, "projects": projects or None, "bundle_refs": True,
+                                 "held": None if held is None else sorted(held)})
         assignments: list[dict[str, Any]] = body["assignments"]
         # Each signed bundle comes once per response; apps.resolve expects it on the assignment.
         untrusted_bundles = body.get("bundles") or {}

@@ -30,6 +30,7 @@ log = logging.getLogger("newral.agent")
 
 # After the data folder could not be written (disk full), no new work for this long.
 DISK_RETRY_SECONDS = 30.0
+GIVEN_UP_KEPT = 1000  # results let go unreported (deadline passed), remembered so they are not sent again
 INLINE_OUTPUT_MAX = 64 << 10  # outputs up to this size travel inside the report, no upload
 REPORT_BATCH_MAX = 64
 REPORT_BATCH_BYTES = 512 << 10  # the coordinator takes request bodies up to about 1 MiB
@@ -74,6 +75,10 @@ class Agent:
         self._slot_freed = asyncio.Event()
         self._report_wake = asyncio.Event()
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Results this agent let go without a report (their deadline had passed by its clock):
+        # listed as held in leases, so that a coordinator whose clock is behind does not send
+        # them again and again. The newest GIVEN_UP_KEPT are kept.
+        self._given_up: dict[int, None] = {}
         self._unpinned_logged: set[str] = set()
         self.benchmark = 0.0  # integers/s of the sweep kernel, for time estimates; 0: unknown
         self._disk_full_until = 0.0  # monotonic; no leasing before it (the data folder was full)
@@ -203,7 +208,8 @@ class Agent:
                 continue
             projects = list(self.config.projects) or self.prefs.opted_in()
             try:
-                assignments = await self.client.lease(free, projects)
+                held = set(self._tasks) | self.spool.result_ids() | set(self._given_up)
+                assignments = await self.client.lease(free, projects, held)
             except CoordinatorUnavailable as exc:
                 self.offline = True
                 delay = exc.delay(failing.next_delay())
@@ -222,7 +228,12 @@ class Agent:
                 await asyncio.sleep(idle.next_delay())
                 continue
             idle.reset()
+            here = set(self._tasks) | self.spool.result_ids() | set(self._given_up)
             for a in assignments:
+                if a["result_id"] in here:
+                    # Sent again by a coordinator that took it for lost: one copy runs.
+                    log.info("lease.duplicate result=%d (already held)", a["result_id"])
+                    continue
                 self.stats.leased += 1
                 self._order.append(a["result_id"])
                 self._tasks[a["result_id"]] = asyncio.create_task(self._execute(a))
@@ -235,6 +246,9 @@ class Agent:
             timeout = min(self.config.max_task_seconds, a["deadline_at"] - self.clock())
             if timeout <= 0:
                 log.warning("task.skipped result=%d reason=deadline already passed", rid)
+                self._given_up[rid] = None
+                while len(self._given_up) > GIVEN_UP_KEPT:
+                    del self._given_up[next(iter(self._given_up))]
                 return
             try:
                 code = apps.resolve(a, self.prefs, self.config.data_dir)

@@ -99,5 +99,9 @@ class Spool:
         for path in (self._meta(result_id), self.output_path(result_id)):
             path.unlink(missing_ok=True)
 
+    def result_ids(self) -> set[int]:
+        """The results waiting here to be reported (from the file names; nothing is read)."""
+        return {int(meta.stem) for meta in self.folder.glob("*.json") if meta.stem.isdigit()}
+
     def __len__(self) -> int:
         return sum(1 for _ in self.folder.glob("*.json"))

@@ -60,12 +60,15 @@ async def _bundle_json(services: Services, bundle: bundles.BundleRef) -> dict[st
 @post("/work/lease", status_code=200)
 async def lease(request: Request, data: JSONBody[schemas.LeaseIn], services: NamedDependency[Services]) -> schemas.LeaseOut:
     """Lease up to max_results result slots; each comes with its deadline and upload URL.
-    With bundle_refs, each signed app bundle comes once in `bundles`, keyed by app_sha256."""
+    With bundle_refs, each signed app bundle comes once in `bundles`, keyed by app_sha256.
+    With `held`, results leased to this node that it does not hold come first, again."""
     now = services.clock()
     wanted = min(data.max_results, services.settings.max_leases_per_request)
     async with services.db.transaction() as session:
         node = await nodes.authenticate_node(session, auth.bearer(request), now)
-        assignments = await leasing.lease(session, node, wanted, now, data.projects)
+        assignments = [] if data.held is None else await leasing.resend_lost(
+            session, node, data.held, wanted, now, data.projects)
+        assignments += await leasing.lease(session, node, wanted - len(assignments), now, data.projects)
         signed = await bundles.newest_many(session, {(a.project, a.app) for a in assignments})
         # The reply is built before the lease commits: a failure here (a bundle that cannot
         # be read, say) leases nothing, and a coordinator killed after the commit has little

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,49 @@ async def lease(
         await bulk.update_rows(session, Workunit.__table__, adapted)
     node.last_seen_at = now
     return assignments
+
+
+async def resend_lost(session: AsyncSession, node: Node, held: Collection[int], max_results: int,
+                      now: float, projects: list[str] | None = None) -> list[Assignment]:
+    """Results still leased to the node and within their deadline that the node does not
+    hold (`held`: the ids it is running or has finished but not yet reported): a lease
+    reply lost on the way (the coordinator killed after the commit, a dropped connection)
+    or a task lost with the agent's process. They are sent again, oldest first, with
+    their deadlines unchanged (losing work never buys time); what is left waits for the
+    next lease. BOINC's "resend lost results". Rows another transaction holds (a report
+    of them, say) are skipped, not waited for; so are those of projects the node no longer
+    asks for (`projects`): they expire and go to another node."""
+    if max_results <= 0 or node.status != "active":
+        return []
+    rows = (await session.execute(_lost_query(bulk.dialect(session)), {
+        "b_node": node.id, "b_now": now, "b_held": sorted(set(held)), "b_limit": max_results})).all()
+    assignments = []
+    for row in rows:
+        if projects and row.project not in projects:
+            continue
+        assert row.deadline_at is not None and row.output_key is not None  # set by every lease
+        events.record(session, "result.resent", now, node_id=node.id, project_id=row.project_id,
+                      workunit_id=row.workunit_id, result_id=row.id, deadline_at=row.deadline_at)
+        assignments.append(Assignment(
+            result_id=row.id, workunit_id=row.workunit_id, project=row.project, app=row.app,
+            app_version=row.version, params=dict(row.params), deadline_at=row.deadline_at,
+            output_key=row.output_key))
+    return assignments
+
+
+@functools.cache
+def _lost_query(dialect: str) -> Select[Any]:
+    return (select(Result.id, Result.workunit_id, Result.deadline_at, Result.output_key, Workunit.project_id,
+                   Workunit.params, Project.name.label("project"), App.name.label("app"), AppVersion.version)
+            .join(Workunit, Workunit.id == Result.workunit_id)
+            .join(Project, Project.id == Workunit.project_id)
+            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
+            .join(App, App.id == AppVersion.app_id)
+            .where(Result.node_id == bindparam("b_node"), Result.state == "leased",
+                   Result.deadline_at > bindparam("b_now"), ~bulk.one_of(dialect, Result.id, "b_held"))
+            .order_by(Result.id)
+            .limit(bindparam("b_limit", type_=Integer))
+            .with_for_update(skip_locked=True, of=Result))
 
 
 async def _pick(session: AsyncSession, eligible: Select[Any], params: dict[str, Any],

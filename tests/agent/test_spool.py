@@ -45,3 +45,13 @@ def test_report_body_is_bounded(tmp_path: Path) -> None:
     e = SpoolEntry(1, "error", "", 0, 0.0, 0.0, "x" * 10_000, 0.0, None)
     body = e.report_body()
     assert len(body["error"]) == 4000 and json.dumps(body)
+
+
+def test_result_ids_are_those_waiting_to_be_reported(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.add(_entry(4, b"x"), b"x")
+    spool.add(_entry(12, b"y"), None)
+    (tmp_path / "notes.json").write_text("{}")  # not a result
+    assert spool.result_ids() == {4, 12}
+    spool.remove(4)
+    assert spool.result_ids() == {12}

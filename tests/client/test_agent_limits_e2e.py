@@ -31,14 +31,16 @@ async def until(check: Callable[[], bool], timeout: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def start_agent(c: Cluster, data: Path, prefs: Preferences, probes: FixedProbes) -> tuple[Agent, asyncio.Task]:
+async def start_agent(c: Cluster, data: Path, prefs: Preferences, probes: FixedProbes,
+                      clock: Callable[[], float] = time.time) -> tuple[Agent, asyncio.Task]:
     enrol = CoordinatorClient(c.url)
     creds = await enrol.enrol(token(c), "laptop", {"platform": "linux", "arch": "x86_64", "cores": 2,
                                                     "memory_bytes": 8 << 30, "disk_free_bytes": 10 << 30,
                                                     "client_version": "0.1.0"})
     await enrol.close()
     cfg = load_config(environ={}, coordinator=c.url, data_dir=data, concurrency=1, heartbeat_interval=5.0)
-    agent = Agent(cfg, CoordinatorClient(c.url, creds), prefs=prefs, probes=probes, limits_interval=0.2)
+    agent = Agent(cfg, CoordinatorClient(c.url, creds), prefs=prefs, probes=probes, limits_interval=0.2,
+                  clock=clock)
     return agent, asyncio.create_task(agent.run())
 
 
@@ -94,5 +96,25 @@ async def test_a_task_failing_the_signature_check_is_refused_and_reported(cluste
         assert "refused a task of hunt" in agent.snapshot().last_error
         status = cluster.status("hunt")
         assert status["workunits"].get("failed") == 1, status
+    finally:
+        await stop(agent, running)
+
+
+async def test_work_let_go_for_a_passed_deadline_is_not_sent_back_again_and_again(cluster: Cluster,
+                                                                                  tmp_path: Path) -> None:
+    # The agent's clock is two hours ahead of the coordinator's: it finds the lease's deadline
+    # (an hour) already passed and lets the work go unreported. The coordinator still counts
+    # it as leased; the agent lists it as held, so it is not sent back over and over.
+    long_work(cluster, delay_bound=3600)
+    agent, running = await start_agent(cluster, tmp_path / "agent", Preferences(), FixedProbes(idle=0.0),
+                                       clock=lambda: time.time() + 7200)
+    try:
+        await until(lambda: agent.stats.leased >= 1)
+        await asyncio.sleep(3.0)  # several lease rounds (the idle back-off starts at a second)
+        assert agent.stats.leased == 1 and agent.runner.pids == {}
+        assert cluster.status("hunt")["workunits"].get("active") == 1
+        assert cluster.admin is not None
+        kinds = [e["kind"] for e in cluster.admin.call("GET", "/events?limit=1000")]
+        assert kinds.count("result.leased") == 1 and "result.resent" not in kinds
     finally:
         await stop(agent, running)

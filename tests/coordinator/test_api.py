@@ -122,6 +122,24 @@ async def test_lease_upload_report_round_trip(api: Api) -> None:
     assert (await api.state())["workunits"]["validated"] == 1
 
 
+async def test_a_lease_whose_reply_was_lost_is_sent_again(api: Api) -> None:
+    node = await api.node()
+    (lost,) = await api.lease(node, 1)  # the reply never reached the agent
+    (held,) = await api.lease(node, 1)  # without `held` (an older agent): nothing is sent again
+    assert held["result_id"] != lost["result_id"]
+    r = await api.client.post("/api/v1/work/lease", json={"max_results": 3, "held": [held["result_id"]]},
+                              headers=node)
+    assert r.status_code == 200, r.text
+    again, new = r.json()["assignments"]  # the lost one first, as it was, then the last workunit
+    assert (again["result_id"], again["deadline_at"]) == (lost["result_id"], lost["deadline_at"])
+    assert new["result_id"] not in (lost["result_id"], held["result_id"])
+    for asg in (again, held, new):  # each with a working upload URL
+        data = _output(asg)
+        assert (await api.upload(asg["upload"], data)).status_code == 200
+        assert (await api.report(node, asg, data)).json()["verdict"] == "valid"
+    assert (await api.state())["workunits"]["validated"] == 3
+
+
 async def test_openapi_schema_is_served(api: Api) -> None:
     r = await api.client.get("/schema/openapi.json")
     assert r.status_code == 200
@@ -135,6 +153,10 @@ async def test_openapi_schema_is_served(api: Api) -> None:
         ("/api/v1/work/lease", b'{"max_results": "many"}', 400),
         ("/api/v1/work/lease", b'{"max_results": 0}', 400),
         ("/api/v1/work/lease", b'{"max_results": 1, "surprise": true}', 400),
+        ("/api/v1/work/lease", b'{"max_results": 1, "held": [0]}', 400),
+        ("/api/v1/work/lease", b'{"max_results": 1, "held": [9223372036854775808]}', 400),
+        ("/api/v1/work/lease", b'{"max_results": 1, "held": "all"}', 400),
+        ("/api/v1/work/lease", b'{"max_results": 1, "held": [' + b",".join([b"1"] * 10001) + b']}', 400),
         ("/api/v1/work/report", b'{"result_id": 1}', 400),
         ("/api/v1/work/report", b'{"result_id": 1, "outcome": "maybe"}', 400),
         ("/api/v1/work/report", b'{"result_id": 99999, "outcome": "error"}', 404),

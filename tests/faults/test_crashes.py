@@ -163,3 +163,28 @@ def test_agent_killed_mid_task_its_lease_is_reissued_and_stale_work_refused(
     assert invariants.check(pg_url) == before, "a stale report changed the outcome"
     reported = [e for e in _events(cluster.admin, "result.reported") if e["result_id"] == stale]
     assert not reported
+
+
+def test_agent_killed_and_restarted_at_once_gets_its_lost_leases_back(
+        cluster: Cluster, pg_url: str, tmp_path: Path) -> None:
+    cluster.start_coordinator()
+    assert cluster.admin is not None
+    # An hour's deadline: without the resend, the killed tasks' work would wait that long.
+    total = _submit(cluster.admin, 2, chunk=3_000_000)
+    victim = cluster.start_agent("victim")
+    log = tmp_path / "victim" / "agent.log"
+    deadline = time.monotonic() + 60
+    while "task.started" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    cluster.agents.remove(victim)
+    leased = {e["result_id"] for e in _events(cluster.admin, "result.leased")}
+    cluster.agents.append(processes.start_agent(cluster.url, "", tmp_path / "victim", name="victim"))
+    status = cluster.wait_done("hunt", timeout=120)
+    assert status["workunits"]["validated"] == total and status["workunits"]["failed"] == 0
+    resent = {e["result_id"] for e in _events(cluster.admin, "result.resent")}
+    assert resent and resent <= leased, (resent, leased)
+    assert not _events(cluster.admin, "result.expired"), "the lost work came back; nothing had to expire"
+    counts = invariants.check(pg_url)
+    assert counts["validated"] == counts["validated_events"] == total
