@@ -63,6 +63,17 @@ def _raise_for(response: httpx.Response) -> None:
     raise Rejected(response.status_code, code, detail)
 
 
+MAX_HELD = 10_000  # the most held results a lease request may list (the coordinator's limit)
+
+
+def lease_body(max_results: int, projects: list[str] | None, held: Collection[int] | None) -> dict[str, Any]:
+    """A lease request. More held results than a request may list (a spool grown during a
+    long outage of reports) are not listed at all: nothing is sent again then, rather than
+    every lease being refused."""
+    listed = None if held is None or len(held) > MAX_HELD else sorted(held)
+    return {"max_results": max_results, "projects": projects or None, "bundle_refs": True, "held": listed}
+
+
 class CoordinatorClient:
     def __init__(self, base_url: str, credentials: Credentials | None = None,
                  timeout: float = 30.0) -> None:
@@ -106,9 +117,7 @@ class CoordinatorClient:
         """`held`: the results this agent is running or has yet to report; any other result
         the coordinator has leased to it (its reply lost, or the agent restarted) comes back.
         None: say nothing (nothing comes back)."""
-        body = await self._call("POST", "/api/v1/work/lease",
-                                {"max_results": max_results, "projects": projects or None, "bundle_refs": True,
-                                 "held": None if held is None else sorted(held)})
+        body = await self._call("POST", "/api/v1/work/lease", lease_body(max_results, projects, held))
         assignments: list[dict[str, Any]] = body["assignments"]
         # Each signed bundle comes once per response; apps.resolve expects it on the assignment.
         untrusted_bundles = body.get("bundles") or {}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import msgspec
 import pytest
 
-from client.agent.api import MAX_RETRY_AFTER, CoordinatorUnavailable, Rejected, _raise_for
+from client.agent.api import MAX_HELD, MAX_RETRY_AFTER, CoordinatorUnavailable, Rejected, _raise_for, lease_body
+from coordinator.api import schemas
 
 
 def _response(status: int, headers: dict[str, str] | None = None, body: object = None) -> httpx.Response:
@@ -33,3 +35,14 @@ def test_client_errors_are_refusals_not_outages() -> None:
         _raise_for(_response(409, body={"error": "conflict", "detail": "already reported"}))
     assert caught.value.status == 409 and caught.value.detail == "already reported"
     _raise_for(_response(200))  # success: nothing raised
+
+
+@pytest.mark.parametrize("held, listed", [(None, None), ([], []), ({9, 3}, [3, 9]),
+                                          (range(1, MAX_HELD + 1), list(range(1, MAX_HELD + 1))),
+                                          (range(1, MAX_HELD + 2), None)])
+def test_a_lease_lists_what_the_agent_holds_within_the_coordinators_limit(held: object, listed: object) -> None:
+    body = lease_body(4, ["hunt"], held)  # type: ignore[arg-type]
+    assert body["held"] == listed
+    # The coordinator's own request shape takes it, whatever the agent holds.
+    msgspec.json.decode(msgspec.json.encode(body), type=schemas.LeaseIn)
+    assert MAX_HELD == schemas.MAX_HELD
