@@ -13,6 +13,7 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100,
                                    pattern="^[^\\x00-\\x1f\\x7f\\u202a-\\u202e\\u2066-\\u2069]+$(?!\\n)")]
 ShortText = Annotated[str, msgspec.Meta(max_length=64)]
 MAX_HELD = 10_000
+ResultId = Annotated[int, msgspec.Meta(ge=1, le=1 << 62)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1 << 62)]
 Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=1e9)]
@@ -60,7 +61,7 @@ class LeaseIn(msgspec.Struct, forbid_unknown_fields=True):
     bundle_refs: bool = False
     # The results the agent holds (running, or finished and not yet reported). With it, a
     # result still leased to the node that it does not hold (a lost reply) is sent again.
-    held: Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=1 << 62)]], msgspec.Meta(max_length=MAX_HELD)] | None = None
+    held: Annotated[list[ResultId], msgspec.Meta(max_length=MAX_HELD)] | None = None
 
 
 class PresignedOut(msgspec.Struct):
