@@ -228,10 +228,9 @@ class Agent:
                 await asyncio.sleep(idle.next_delay())
                 continue
             idle.reset()
-            here = set(self._tasks) | self.spool.result_ids() | set(self._given_up)
             for a in assignments:
-                if a["result_id"] in here:
-                    # Sent again by a coordinator that took it for lost: one copy runs.
+                if a["result_id"] in held:
+                    # Sent again though held (a list too long to send, an older coordinator): one copy runs.
                     log.info("lease.duplicate result=%d (already held)", a["result_id"])
                     continue
                 self.stats.leased += 1

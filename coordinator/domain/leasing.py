@@ -94,18 +94,7 @@ async def lease(
         leased.append(dict(id=row.id, deadline_at=deadline, output_key=key))
         events.record(session, "result.leased", now, node_id=node.id, project_id=row.project_id,
                       workunit_id=row.workunit_id, result_id=row.id, deadline_at=deadline)
-        assignments.append(
-            Assignment(
-                result_id=row.id,
-                workunit_id=row.workunit_id,
-                project=row.project,
-                app=row.app,
-                app_version=row.version,
-                params=dict(row.params),
-                deadline_at=deadline,
-                output_key=key,
-            )
-        )
+        assignments.append(_assignment(row, deadline, key))
     with session.no_autoflush:  # the node's change is written once, at commit
         await bulk.update_rows(session, Result.__table__, leased,
                                constants={"state": "leased", "node_id": node.id, "leased_at": now})
@@ -135,21 +124,29 @@ async def resend_lost(session: AsyncSession, node: Node, held: Collection[int], 
         assert row.deadline_at is not None and row.output_key is not None  # set by every lease
         events.record(session, "result.resent", now, node_id=node.id, project_id=row.project_id,
                       workunit_id=row.workunit_id, result_id=row.id, deadline_at=row.deadline_at)
-        assignments.append(Assignment(
-            result_id=row.id, workunit_id=row.workunit_id, project=row.project, app=row.app,
-            app_version=row.version, params=dict(row.params), deadline_at=row.deadline_at,
-            output_key=row.output_key))
+        assignments.append(_assignment(row, row.deadline_at, row.output_key))
     return assignments
+
+
+def _assignment(row: Row[Any], deadline_at: float, key: str) -> Assignment:
+    """`row`: a result with its workunit and app (_with_app's columns)."""
+    return Assignment(result_id=row.id, workunit_id=row.workunit_id, project=row.project, app=row.app,
+                      app_version=row.version, params=dict(row.params), deadline_at=deadline_at, output_key=key)
+
+
+def _with_app(*columns: Any) -> Select[Any]:
+    """Results with what an assignment needs (their workunit, project and app), and `columns`."""
+    return (select(Result.id, Workunit.id.label("workunit_id"), Workunit.project_id, Workunit.params,
+                   Project.name.label("project"), App.name.label("app"), AppVersion.version, *columns)
+            .join(Workunit, Workunit.id == Result.workunit_id)
+            .join(Project, Project.id == Workunit.project_id)
+            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
+            .join(App, App.id == AppVersion.app_id))
 
 
 @functools.cache
 def _lost_query(dialect: str) -> Select[Any]:
-    return (select(Result.id, Result.workunit_id, Result.deadline_at, Result.output_key, Workunit.project_id,
-                   Workunit.params, Project.name.label("project"), App.name.label("app"), AppVersion.version)
-            .join(Workunit, Workunit.id == Result.workunit_id)
-            .join(Project, Project.id == Workunit.project_id)
-            .join(AppVersion, AppVersion.id == Workunit.app_version_id)
-            .join(App, App.id == AppVersion.app_id)
+    return (_with_app(Result.deadline_at, Result.output_key)
             .where(Result.node_id == bindparam("b_node"), Result.state == "leased",
                    Result.deadline_at > bindparam("b_now"), ~bulk.one_of(dialect, Result.id, "b_held"))
             .order_by(Result.id)
@@ -201,13 +198,7 @@ def _candidates(by_owner: bool, by_project: bool, probation: bool) -> Select[Any
         same_hands = select(func.count()).select_from(other).where(
             other.workunit_id == Result.workunit_id, other.node_id == bindparam("b_node")).scalar_subquery() > 0
     eligible = (
-        select(Result.id, Workunit.id.label("workunit_id"), Workunit.project_id, Workunit.params,
-               Workunit.delay_bound, Workunit.min_quorum, Project.name.label("project"),
-               Project.replication_policy, App.name.label("app"), AppVersion.version)
-        .join(Workunit, Workunit.id == Result.workunit_id)
-        .join(Project, Project.id == Workunit.project_id)
-        .join(AppVersion, AppVersion.id == Workunit.app_version_id)
-        .join(App, App.id == AppVersion.app_id)
+        _with_app(Workunit.delay_bound, Workunit.min_quorum, Project.replication_policy)
         .where(
             Result.state == "unsent",
             Workunit.state == "active",
