@@ -23,6 +23,7 @@ from schemathesis import GenerationMode
 
 from coordinator.cli import processes
 from tests.hostile.conftest import CAPS
+from tests.fixtures.databases import create_from_template
 from tests.hostile.snapshots import Fingerprint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -41,7 +42,7 @@ class Live:
 async def _create_db(server: str, template: str, name: str) -> None:
     conn = await asyncpg.connect(server)
     try:
-        await conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        await conn.execute(create_from_template(name, template))
     finally:
         await conn.close()
 

@@ -10,7 +10,7 @@ from coordinator.simulate.behaviours import Scenario
 
 pytestmark = pytest.mark.slow
 
-SMALL = Scenario(nodes=24, workunits=700, liar_share=0.08, sleeper_share=0.08, faulty_share=0.08, seed=3)
+SMALL = Scenario(nodes=24, workunits=400, liar_share=0.08, sleeper_share=0.08, faulty_share=0.08, seed=3)
 
 
 @pytest.fixture(scope="module")
