@@ -12,6 +12,8 @@ from typing import Any
 from coordinator.cli import processes
 from coordinator.cli.admin import AdminClient
 
+AGENT_POLL_MAX = "2"
+
 
 @dataclass
 class Cluster:
@@ -42,8 +44,13 @@ class Cluster:
         self.coordinator.wait(30)
 
     def start_agent(self, name: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+        """Starts an agent that polls for work at least every AGENT_POLL_MAX s and retries a
+        failing coordinator at least as often (the defaults, 30 s and 60 s, suit a volunteer's
+        machine; a test hands out work in bursts and restarts its coordinator at will)."""
         assert self.admin is not None
         token = self.admin.call("POST", "/enrolment-tokens", {"note": name})["token"]
+        kwargs["extra_env"] = {"NEWRAL_AGENT_IDLE_POLL_MAX": AGENT_POLL_MAX, "NEWRAL_AGENT_BACKOFF_CAP": AGENT_POLL_MAX,
+                               **(kwargs.get("extra_env") or {})}
         proc = processes.start_agent(self.url, token, self.root / name, name=name, **kwargs)
         self.agents.append(proc)
         return proc
