@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from coordinator.cli import processes
-from tests.hostile.conftest import CAPS
 from tests.fixtures.databases import create_from_template
+from tests.hostile.conftest import CAPS
 from tests.hostile.snapshots import Fingerprint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
