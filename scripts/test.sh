@@ -32,4 +32,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-exec .venv/bin/python -m pytest -q "$@"
+# Two runs: most tests spread over the cores (pytest-xdist, a test file to a worker, so a
+# module's expensive fixture is built once), then the few that measure CPU shares or
+# timing alone. The second runs even if the first fails; the script fails if either does
+# (pytest's 5, "no test selected", is not a failure: extra arguments may pick tests from
+# one group only). NEWRAL_TEST_WORKERS=1 runs everything in one process, N on N workers.
+workers=${NEWRAL_TEST_WORKERS:-auto}
+status=0
+if [ "$workers" = 1 ]; then
+    .venv/bin/python -m pytest -q "$@" || status=$?
+else
+    .venv/bin/python -m pytest -q -n "$workers" --dist loadfile -m "not serial" "$@" \
+        || { rc=$?; [ $rc = 5 ] || status=$rc; }
+    .venv/bin/python -m pytest -q -m serial "$@" || { rc=$?; [ $rc = 5 ] || status=$rc; }
+fi
+exit $status
