@@ -14,7 +14,8 @@ from client.agent.sandbox import Confinement, Protection, SandboxProvider
 from client.agent.sandbox.posix import PosixConfinement
 from client.agent.throttle import Throttler
 
-pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP/SIGCONT")]
+pytestmark = [pytest.mark.slow, pytest.mark.serial,
+              pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP/SIGCONT")]
 
 SPIN = TaskCode(script="spin.py", files=(("spin.py", b"while True:\n    pass\n"),))
 
