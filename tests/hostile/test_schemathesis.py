@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from coordinator.cli import processes
-from tests.fixtures.databases import create_from_template
+from tests.fixtures.databases import clone_database
 from tests.hostile.conftest import CAPS
 from tests.hostile.snapshots import Fingerprint
 
@@ -39,14 +39,6 @@ class Live:
     credentials: dict[str, dict[str, str]]
 
 
-async def _create_db(server: str, template: str, name: str) -> None:
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(create_from_template(name, template))
-    finally:
-        await conn.close()
-
-
 async def _drop_db(server: str, name: str) -> None:
     conn = await asyncpg.connect(server)
     try:
@@ -58,7 +50,7 @@ async def _drop_db(server: str, name: str) -> None:
 @pytest.fixture(scope="module")
 def live(pg_server: str, pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     name = f"newral_fuzz_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(_create_db(pg_server, pg_template, name))
+    asyncio.run(clone_database(pg_server, name, pg_template))
     db_url = pg_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
     root = tmp_path_factory.mktemp("fuzz")
     port = processes.free_port()
