@@ -3,11 +3,13 @@
 machine is than the throughput of run.py. "CPU in this process" is the coordinator's
 Python (and the test client's, a small part); PostgreSQL's time is in the wall time.
 
-    .venv/bin/python -m benchmarks.load.statements [--batch 8] [--rounds 20]
+    .venv/bin/python -m benchmarks.load.statements [--batch 8] [--rounds 20] [--backlog 1]
 
 Uses a fresh PostgreSQL database (dropped afterwards), a bpsw-hunter project with
 the "fixed" policy (quorum 1) and one node that leases a batch, then reports it
-with the outputs inline in one report-batch request."""
+with the outputs inline in one report-batch request. `--backlog K` submits K times the
+work the rounds lease, as a deployment with work queued has (the lease query's plan
+depends on the tables' statistics, see projects.refresh_statistics)."""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ CAPS = {"platform": "linux", "arch": "x86_64", "cores": 2, "memory_bytes": 1 << 
 BASE = "http://testserver.local"
 
 
-async def measure(server_dsn: str, batch: int, rounds: int, show: int = 0, policy: str = "fixed") -> None:
+async def measure(server_dsn: str, batch: int, rounds: int, show: int = 0, policy: str = "fixed",
+                  backlog: int = 1) -> None:
     name = f"newral_statements_{os.getpid()}"
     conn = await asyncpg.connect(server_dsn)
     await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -43,14 +46,14 @@ async def measure(server_dsn: str, batch: int, rounds: int, show: int = 0, polic
     await conn.close()
     url = server_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
     try:
-        await _run(url, batch, rounds, show, policy)
+        await _run(url, batch, rounds, show, policy, backlog)
     finally:
         conn = await asyncpg.connect(server_dsn)
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await conn.close()
 
 
-async def _run(url: str, batch: int, rounds: int, show: int = 0, policy: str = "fixed") -> None:
+async def _run(url: str, batch: int, rounds: int, show: int = 0, policy: str = "fixed", backlog: int = 1) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="newral-statements-"))
     settings = load_settings(environ={}, data_dir=tmp, database_url=url, public_url=BASE, reaper_interval=3600.0,
                              rate_lease_per_address=0, rate_lease_per_node=0, max_leases_per_request=1000)
@@ -73,7 +76,7 @@ async def _run(url: str, batch: int, rounds: int, show: int = 0, policy: str = "
                           json={"name": "load", "app": "bpsw-hunter", "replication_policy": policy})
         a = 10**12
         await client.post("/api/v1/admin/projects/load/work", headers=admin,
-                          json={"params": {"a": str(a), "b": str(a + 1000 * batch * rounds), "chunk": 1000},
+                          json={"params": {"a": str(a), "b": str(a + 1000 * batch * rounds * backlog), "chunk": 1000},
                                 **({} if policy == "fixed" else {"min_quorum": 2, "target_results": 2})})
         token = (await client.post("/api/v1/admin/enrolment-tokens", json={}, headers=admin)).json()["token"]
         body = (await client.post("/api/v1/enrol", json={"token": token, "name": "n", "capabilities": CAPS})).json()
@@ -97,7 +100,8 @@ async def _run(url: str, batch: int, rounds: int, show: int = 0, policy: str = "
             took["report"] += time.perf_counter() - began
             cpu["report"] += time.process_time() - began_cpu
             assert all(x["ok"] for x in r.json()["receipts"]), r.text
-    print(f"load average {os.getloadavg()[0]:.1f}; batch {batch}, {rounds} rounds, policy {policy}")
+    print(f"load average {os.getloadavg()[0]:.1f}; batch {batch}, {rounds} rounds, policy {policy}, "
+          f"{batch * rounds * backlog} workunits submitted")
     for kind in ("lease", "report"):
         print(f"  {kind:6s}: {counts[kind] / rounds:6.1f} statements per request, "
               f"{counts[kind] / rounds / batch:5.1f} per workunit, {took[kind] / rounds * 1000:6.1f} ms per request, "
@@ -115,9 +119,13 @@ def main() -> None:
     p.add_argument("--show", type=int, default=0, help="list this many of the commonest report statements")
     p.add_argument("--policy", default="fixed", choices=("fixed", "boinc", "newral"),
                    help="replication policy (fixed: quorum 1; the others replicate and audit)")
+    p.add_argument("--backlog", type=int, default=1,
+                   help="submit this many times the workunits the rounds lease (at least 1)")
     p.add_argument("--pg", default=os.environ.get("NEWRAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
-    asyncio.run(measure(args.pg, args.batch, args.rounds, args.show, args.policy))
+    if args.backlog < 1:
+        p.error("--backlog must be at least 1")
+    asyncio.run(measure(args.pg, args.batch, args.rounds, args.show, args.policy, args.backlog))
 
 
 if __name__ == "__main__":
