@@ -39,6 +39,7 @@ class Recorder:
         self.begin_at, self.start_at, self.stop_at = begin_at, start_at, stop_at
         self.latency: dict[str, list[float]] = {"lease": [], "upload": [], "report": []}
         self.leased = self.reported = self.errors = 0
+        self.empty = 0  # leases in the window that found no work: the run ran short of workunits
         self.statuses: dict[str, int] = {}
 
     def measuring(self, t: float) -> bool:
@@ -135,6 +136,8 @@ async def cycle(http: Gated, url: str, auth: dict[str, str], batch: int, rec: Re
     if rec.measuring(time.time()):
         rec.leased += len(assignments)
     if not assignments:
+        if rec.measuring(time.time()):
+            rec.empty += 1
         await asyncio.sleep(0.5)
         return
     if mode == "batch":
@@ -192,7 +195,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             t.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     failures = [repr(t.exception()) for t in done if t.exception() is not None]
-    return {"leased": rec.leased, "reported": rec.reported, "latency": rec.latency,
+    return {"leased": rec.leased, "reported": rec.reported, "empty": rec.empty, "latency": rec.latency,
             "statuses": rec.statuses, "failures": failures[:5], "failed_nodes": len(failures)}
 
 
