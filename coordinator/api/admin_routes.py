@@ -65,8 +65,7 @@ async def submit_work(request: Request, name: FromPath[str], data: JSONBody[sche
         await nodes.authenticate_admin(session, auth.bearer(request))
         project = await projects.get_project(session, name)
         count = await projects.submit_work(session, project, dict(data.params), replication, now)
-    if count >= projects.ANALYZE_AFTER:
-        await projects.refresh_statistics(services.db)
+    await projects.after_submission(services.db, count)
     return schemas.WorkOut(workunits=count)
 
 

@@ -79,6 +79,13 @@ async def refresh_statistics(db: Database) -> None:
         await session.execute(text(f"ANALYZE {', '.join(_LEASE_TABLES)}"))
 
 
+async def after_submission(db: Database, workunits: int) -> None:
+    """What every way of submitting work (API, web form) does once its transaction has
+    committed: refresh the planner's statistics if the submission was large."""
+    if workunits >= ANALYZE_AFTER:
+        await refresh_statistics(db)
+
+
 async def create_project(
     session: AsyncSession, name: str, app_name: str, now: float, description: str = "",
     replication_policy: str = "newral",

@@ -69,12 +69,14 @@ async def log_out(request: Request, data: URLEncodedBody[forms.Csrf],
 async def create_project(request: Request, data: URLEncodedBody[forms.NewProject],
                          services: NamedDependency[Services]) -> Redirect:
     now = services.clock()
+    count = 0
     async with acting(request, services, "projects.manage", data.csrf_token) as (_, session):
         project = await projects.create_project(session, data.name.strip(), data.app, now,
                                                 data.description.strip())
         if forms.has_work(data):
             params, replication = forms.work_request(data.app, data)
-            await projects.submit_work(session, project, dict(params), replication, now)
+            count = await projects.submit_work(session, project, dict(params), replication, now)
+    await projects.after_submission(services.db, count)
     return back("/ui/projects")
 
 
@@ -85,7 +87,8 @@ async def submit_work(request: Request, name: FromPath[str], data: URLEncodedBod
     async with acting(request, services, "projects.manage", data.csrf_token) as (_, session):
         project = await projects.get_project(session, name)
         params, replication = forms.work_request((await projects.app_of(session, project)).name, data)
-        await projects.submit_work(session, project, dict(params), replication, now)
+        count = await projects.submit_work(session, project, dict(params), replication, now)
+    await projects.after_submission(services.db, count)
     return back("/ui/projects")
 
 
