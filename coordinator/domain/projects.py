@@ -67,7 +67,7 @@ ANALYZE_AFTER = 1000
 # analyzes a table only after 50 rows of it change, so a deployment's few projects, apps
 # and app versions may never have statistics, and without them the planner guessed that
 # one workunit in 240 had an active project, chose to join and sort every unsent result
-# before taking the first 80, and a lease of 64 took 155 ms instead of 19 (51,200
+# before taking the first 80, and a lease of 64 took 155 ms instead of 10 (51,200
 # workunits, `benchmarks.load.statements`, 2026-11-27).
 _LEASE_TABLES = ("workunits", "results", "projects", "app_versions", "apps")
 
