@@ -34,8 +34,9 @@ async def create_project(request: Request, data: JSONBody[schemas.ProjectIn], se
         await nodes.authenticate_admin(session, auth.bearer(request))
         project = await projects.create_project(session, data.name, data.app, now, data.description,
                                                 data.replication_policy)
-        return {"name": project.name, "app": data.app, "status": project.status,
-                "replication_policy": project.replication_policy}
+    await projects.after_creation(services.db)
+    return {"name": project.name, "app": data.app, "status": project.status,
+            "replication_policy": project.replication_policy}
 
 
 @get("/projects")

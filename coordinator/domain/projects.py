@@ -69,14 +69,22 @@ ANALYZE_AFTER = 1000
 # one workunit in 240 had an active project, chose to join and sort every unsent result
 # before taking the first 80, and a lease of 64 took 155 ms instead of 10 (51,200
 # workunits, `benchmarks.load.statements`, 2026-11-27).
-_LEASE_TABLES = ("workunits", "results", "projects", "app_versions", "apps")
+_SMALL_TABLES = ("projects", "app_versions", "apps")
+_LEASE_TABLES = ("workunits", "results", *_SMALL_TABLES)
 
 
-async def refresh_statistics(db: Database) -> None:
+async def refresh_statistics(db: Database, tables: tuple[str, ...] = _LEASE_TABLES) -> None:
     if db.is_sqlite:
         return
     async with db.transaction() as session:
-        await session.execute(text(f"ANALYZE {', '.join(_LEASE_TABLES)}"))
+        await session.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+async def after_creation(db: Database) -> None:
+    """What every way of creating a project does once its transaction has committed: the
+    small tables get statistics now, since autovacuum would not analyze them for years
+    (work that arrives through workflows, in pieces, never triggers after_submission)."""
+    await refresh_statistics(db, _SMALL_TABLES)
 
 
 async def after_submission(db: Database, workunits: int) -> None:
