@@ -30,7 +30,7 @@ from coordinator.api import (
 from coordinator.api.state import Services
 from coordinator.db import migrate
 from coordinator.db.database import Database
-from coordinator.domain import expiry, nodes
+from coordinator.domain import expiry, nodes, projects
 from coordinator.orchestrator import live as orchestrator_live
 from coordinator.settings import Settings
 from coordinator.store import UrlSigner, load_or_create_secret, open_store
@@ -81,6 +81,7 @@ async def _bootstrap(settings: Settings, clock: Callable[[], float]) -> Services
     if settings.db_object_limit:
         store = DatabaseTier(store, db, limit=settings.db_object_limit,
                              public_base_url=settings.resolved_public_url, signer=signer)
+    await projects.analyze_if_never(db)
     async with db.transaction() as session:
         token = await nodes.ensure_admin(session, "admin", clock())
     if token is not None:

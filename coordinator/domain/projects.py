@@ -80,6 +80,20 @@ async def refresh_statistics(db: Database, tables: tuple[str, ...] = _LEASE_TABL
         await session.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
+async def analyze_if_never(db: Database) -> None:
+    """At start-up: the small tables get statistics if they never had any, so that a
+    deployment upgraded from a version that did not analyze them (or whose tables were
+    never analyzed at all) does not wait for its next project or large submission."""
+    if db.is_sqlite:
+        return
+    async with db.reading() as session:
+        missing = set(await session.scalars(text(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:tables) "
+            "AND last_analyze IS NULL AND last_autoanalyze IS NULL"), {"tables": list(_SMALL_TABLES)}))
+    if missing:
+        await refresh_statistics(db, tuple(t for t in _SMALL_TABLES if t in missing))
+
+
 async def after_creation(db: Database) -> None:
     """What every way of creating a project does once its transaction has committed: the
     small tables get statistics now, since autovacuum would not analyze them for years
