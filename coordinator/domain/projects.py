@@ -94,11 +94,13 @@ async def analyze_if_never(db: Database) -> None:
         await refresh_statistics(db, tuple(t for t in _SMALL_TABLES if t in missing))
 
 
-async def after_creation(db: Database) -> None:
-    """What every way of creating a project does once its transaction has committed: the
-    small tables get statistics now, since autovacuum would not analyze them for years
-    (work that arrives through workflows, in pieces, never triggers after_submission)."""
-    await refresh_statistics(db, _SMALL_TABLES)
+async def after_creation(db: Database, workunits: int = 0) -> None:
+    """What every way of creating a project does once its transaction has committed (with
+    `workunits` submitted in the same transaction): the small tables get statistics now,
+    since autovacuum would not analyze them for years (work that arrives through
+    workflows, in pieces, never triggers after_submission); all of them if the
+    submission was large."""
+    await refresh_statistics(db, _LEASE_TABLES if workunits >= ANALYZE_AFTER else _SMALL_TABLES)
 
 
 async def after_submission(db: Database, workunits: int) -> None:

@@ -76,8 +76,7 @@ async def create_project(request: Request, data: URLEncodedBody[forms.NewProject
         if forms.has_work(data):
             params, replication = forms.work_request(data.app, data)
             count = await projects.submit_work(session, project, dict(params), replication, now)
-    await projects.after_creation(services.db)
-    await projects.after_submission(services.db, count)
+    await projects.after_creation(services.db, count)
     return back("/ui/projects")
 
 

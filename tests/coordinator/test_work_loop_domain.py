@@ -16,6 +16,7 @@ from coordinator.domain import expiry, nodes, projects
 from coordinator.errors import Conflict, Forbidden, InvalidInput, LeaseExpired, NotFound, Unauthorized
 from cyext import bpsw_format
 from tests.coordinator.world import CAPS, World, make_world
+from tests.fixtures.databases import analyzed_tables
 
 
 @pytest.fixture
@@ -241,20 +242,13 @@ async def test_projects_share_the_nodes_by_their_shares(world: World) -> None:
 LEASE_TABLES = {"workunits", "results", "projects", "app_versions", "apps"}
 
 
-async def _analyzed(db: Database) -> set[str]:
-    from sqlalchemy import text
-
-    async with db.transaction() as s:
-        return set(await s.scalars(text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")))
-
-
 async def test_large_submissions_refresh_planner_statistics(db: Database) -> None:
     # A no-op on SQLite; ANALYZE on PostgreSQL, of every table the lease query joins, the
     # small ones too: with no statistics for projects the planner sorted every unsent
     # result before taking a lease's first 80.
     await projects.after_submission(db, projects.ANALYZE_AFTER - 1)
     if not db.is_sqlite:
-        assert not LEASE_TABLES & await _analyzed(db)
+        assert not LEASE_TABLES & await analyzed_tables(db)
     await projects.after_submission(db, projects.ANALYZE_AFTER)
     if not db.is_sqlite:
-        assert LEASE_TABLES <= await _analyzed(db)
+        assert LEASE_TABLES <= await analyzed_tables(db)

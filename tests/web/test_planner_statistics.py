@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from coordinator.db.database import Database
 from coordinator.domain import projects
+from tests.fixtures.databases import analyzed_tables
 from tests.web.harness import Web, running
 
 SMALL_TABLES = {"projects", "app_versions", "apps"}
@@ -22,8 +23,7 @@ LEASE_TABLES = {"workunits", "results", *SMALL_TABLES}
 async def analyzed(database_url: str) -> set[str]:
     db = Database(database_url)
     try:
-        async with db.transaction() as s:
-            return set(await s.scalars(text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")))
+        return await analyzed_tables(db)
     finally:
         await db.dispose()
 
