@@ -69,10 +69,17 @@ class Outcome:
     leased_per_s: float
     reported_per_s: float
     p99_ms: dict[str, float | None]
+    validated_per_s: float | None = None  # None: not measured
+
+    def rate(self) -> float:
+        """Workunits per second through the whole loop: the least of leased, reported
+        and validated (the validator settles reports just after their requests)."""
+        rates = [self.leased_per_s, self.reported_per_s]
+        return min(rates if self.validated_per_s is None else [*rates, self.validated_per_s])
 
     def meets_target(self) -> bool:
         latencies = [self.p99_ms.get(kind) for kind in ("lease", "report")]
-        return (min(self.leased_per_s, self.reported_per_s) >= TARGET_RATE
+        return (self.rate() >= TARGET_RATE
                 and all(p is not None and p < TARGET_P99_MS for p in latencies))
 
 
@@ -82,8 +89,8 @@ def verdict(outcomes: list[Outcome]) -> list[str]:
     met = sum(o.meets_target() for o in outcomes)
     lines = [f"target ({TARGET_RATE:,.0f} workunits/s, p99 under {TARGET_P99_MS:.0f} ms for leases and reports): "
              f"met in {met} of {len(outcomes)} run(s)"]
-    rates = [min(o.leased_per_s, o.reported_per_s) for o in outcomes]
-    lines.append(f"  workunits/s (the lesser of leased and reported): {min(rates):.1f} to {max(rates):.1f}")
+    rates = [o.rate() for o in outcomes]
+    lines.append(f"  workunits/s (the least of leased, reported and validated): {min(rates):.1f} to {max(rates):.1f}")
     for kind in ("lease", "report"):
         p99s = sorted(p for o in outcomes if (p := o.p99_ms.get(kind)) is not None)
         if p99s:
@@ -103,6 +110,21 @@ async def round_trip(dsn: str, count: int = 2000) -> tuple[float, float]:
         return (time.perf_counter() - wall) * 1000 / count, (time.process_time() - cpu) * 1000 / count
     finally:
         await conn.close()
+
+
+async def validation_figures(db_url: str, start_at: float, stop_at: float) -> tuple[int, list[float], int]:
+    """Workunits validated in the window, each one's seconds from report to validation,
+    and the results still queued for the validator now."""
+    conn = await asyncpg.connect(db_url.replace("+asyncpg", "", 1))
+    try:
+        rows = await conn.fetch(
+            "SELECT w.finished_at - r.reported_at AS lag FROM workunits w JOIN results r "
+            "ON r.id = w.canonical_result_id WHERE w.state = 'validated' AND w.finished_at >= $1 "
+            "AND w.finished_at < $2", start_at, stop_at)
+        queued = await conn.fetchval("SELECT count(*) FROM results WHERE awaiting_validator")
+    finally:
+        await conn.close()
+    return len(rows), sorted(float(r["lag"]) for r in rows), int(queued)
 
 
 async def admin_sql(dsn: str, sql: str) -> None:
@@ -287,6 +309,7 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> Outcome:
         time.sleep(max(0.0, stop_at - time.time()))
         cpu_after = cpu_by_role(roles)
         per_worker = [(_cpu_of(pid) - workers_before[pid]) / args.duration for pid in pids]
+        validated, lags, queued = asyncio.run(validation_figures(db_url, start_at, stop_at))
         outs = [json.loads(p.communicate(timeout=args.duration + 600)[0].strip().splitlines()[-1])
                 for p in clients]
         for s in spies:
@@ -304,6 +327,9 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> Outcome:
           f"{args.duration:.0f} s measured after {args.warmup:.0f} s of warm-up")
     print(f"  workunits leased:   {leased:7d}  = {leased / args.duration:8.1f} /s")
     print(f"  workunits reported: {reported:7d}  = {reported / args.duration:8.1f} /s")
+    print(f"  workunits validated:{validated:7d}  = {validated / args.duration:8.1f} /s; "
+          f"{queued} result(s) still queued for the validator at the end of the window")
+    print(f"  from report to validation: {percentiles(lags)}")
     for kind in ("lease", "upload", "report"):
         print(f"  {kind:7s} {percentiles([x for o in outs for x in o['latency'][kind]])}")
     errors: collections.Counter[str] = collections.Counter()
@@ -322,7 +348,7 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> Outcome:
     for o in outs:
         for f in o["failures"]:
             print(f"    {f[:300]}")
-    for line in profile_summary(sorted(tmp.glob("profile-*.txt"))):
+    for line in profile_summary(sorted(tmp.glob("profile-*.txt"))) if args.profile else []:
         print("  " + line)
     if args.keep:
         print(f"  raw profiles and logs kept in {tmp}")
@@ -330,7 +356,7 @@ def run_once(args: argparse.Namespace, workers: int, outputs: Path) -> Outcome:
         shutil.rmtree(tmp, ignore_errors=True)
     latency = {kind: sorted(x for o in outs for x in o["latency"][kind]) for kind in ("lease", "report")}
     return Outcome(leased / args.duration, reported / args.duration,
-                   {kind: pick(v, 0.99) if v else None for kind, v in latency.items()})
+                   {kind: pick(v, 0.99) if v else None for kind, v in latency.items()}, validated / args.duration)
 
 
 def main() -> None:

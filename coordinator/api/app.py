@@ -30,7 +30,7 @@ from coordinator.api import (
 from coordinator.api.state import Services
 from coordinator.db import migrate
 from coordinator.db.database import Database
-from coordinator.domain import expiry, nodes, projects
+from coordinator.domain import expiry, nodes, projects, validator
 from coordinator.orchestrator import live as orchestrator_live
 from coordinator.settings import Settings
 from coordinator.store import UrlSigner, load_or_create_secret, open_store
@@ -107,6 +107,28 @@ async def _reaper(services: Services) -> None:
         await asyncio.sleep(services.settings.reaper_interval)
 
 
+async def _validator(services: Services) -> None:
+    """Settles the reports queued for the validator (domain/validator.py): woken by this
+    process's reports, after a short pause that lets a few requests' reports gather into
+    one transaction, and every VALIDATOR_IDLE seconds for those another process accepted
+    (or left when it stopped)."""
+    wake = services.validator_wake
+    while True:
+        try:
+            while len(await validator.settle_queued(services.db, services.clock())) >= validator.LIMIT:
+                pass
+        except Exception as exc:  # keep validating through a database restart
+            log.warning("validator.failed error=%s: %s", type(exc).__name__, exc)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=VALIDATOR_IDLE)
+            await asyncio.sleep(VALIDATOR_GATHER)
+        wake.clear()
+
+
+VALIDATOR_IDLE = 2.0  # seconds
+VALIDATOR_GATHER = 0.05  # seconds
+
+
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -114,11 +136,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         app.state.services = services
         heap.settle()
         reaper = asyncio.create_task(_reaper(services))
+        validating = asyncio.create_task(_validator(services))
         orchestrator = asyncio.create_task(orchestrator_live.loop(services.db, services.clock))  # idle in AI Off
         try:
             yield
         finally:
-            for task in (reaper, orchestrator):
+            for task in (reaper, validating, orchestrator):
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task

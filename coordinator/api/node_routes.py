@@ -112,8 +112,9 @@ async def report(request: Request, data: JSONBody[schemas.ReportIn], services: N
     receipt = await reporting.submit(
         services.db, services.store, node.id,
         _report(data),
-        services.clock(), services.settings.max_output_bytes,
+        services.clock(), services.settings.max_output_bytes, defer=True,
     )
+    services.validator_wake.set()
     return schemas.ReportOut(
         result_id=receipt.result_id, state=receipt.state, verdict=receipt.verdict,
         duplicate=receipt.duplicate,
@@ -132,8 +133,9 @@ async def report_batch(request: Request, data: JSONBody[schemas.ReportBatchIn],
     node = await auth.node(request, services)
     outcomes = await reporting.submit_many(
         services.db, services.store, node.id, [_report(r) for r in data.reports],
-        services.clock(), services.settings.max_output_bytes,
+        services.clock(), services.settings.max_output_bytes, defer=True,
     )
+    services.validator_wake.set()
     receipts = []
     for o in outcomes:
         if isinstance(o, reporting.Refusal):

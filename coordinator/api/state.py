@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,3 +20,4 @@ class Services:
     signer: UrlSigner
     clock: Callable[[], float]
     bundle_cache: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest sha256 -> bundle JSON
+    validator_wake: asyncio.Event = field(default_factory=asyncio.Event)  # set by reports (api/app.py)

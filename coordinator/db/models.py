@@ -4,6 +4,9 @@ PostgreSQL compare them the same way.
 Result states (one replica of a workunit leased to one node)::
 
     unsent ──lease──► leased ──report ok──► reported ──validator──► verdict valid | invalid
+                                              (a report that validates its workunit alone is
+                                               queued, awaiting_validator, and settled just
+                                               after the request: domain/validator.py)
                         │ ──report error──► errored
                         └──deadline passed──► expired   (a replacement unsent result is made)
     unsent | leased ──workunit finished or cancelled──► cancelled
@@ -28,6 +31,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     UniqueConstraint,
     text,
 )
@@ -176,6 +180,13 @@ class Result(Base):
         ),
         Index("ix_results_workunit_node", "workunit_id", "node_id"),
         Index("ix_results_node_state", "node_id", "state"),
+        # The validator's queue: reports accepted, their solo validation not yet settled.
+        Index(
+            "ix_results_awaiting_validator",
+            "id",
+            postgresql_where=text("awaiting_validator"),
+            sqlite_where=text("awaiting_validator"),
+        ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     workunit_id: Mapped[int] = mapped_column(ForeignKey("workunits.id"))
@@ -193,6 +204,7 @@ class Result(Base):
     wall_seconds: Mapped[float | None]
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[float]
+    awaiting_validator: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Finding(Base):

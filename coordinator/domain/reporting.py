@@ -138,10 +138,10 @@ def _check_lease(result: Any, node_id: str, now: float) -> Any:
 
 async def submit(
     db: Database, store: ObjectStore, node_id: str, report: Report, now: float, max_output: int,
-    *, rng: random.Random | None = None,
+    *, rng: random.Random | None = None, defer: bool = False,
 ) -> Receipt:
     """One report; raises the DomainError that refuses it."""
-    (outcome,) = await submit_many(db, store, node_id, [report], now, max_output, rng=rng)
+    (outcome,) = await submit_many(db, store, node_id, [report], now, max_output, rng=rng, defer=defer)
     if isinstance(outcome, Refusal):
         raise outcome.error
     return outcome
@@ -149,10 +149,14 @@ async def submit(
 
 async def submit_many(
     db: Database, store: ObjectStore, node_id: str, reports: Sequence[Report], now: float, max_output: int,
-    *, rng: random.Random | None = None,
+    *, rng: random.Random | None = None, defer: bool = False,
 ) -> list[Receipt | Refusal]:
     """Several reports of one node; one outcome per report, in order. A database
-    failure raises (the transaction is rolled back: nothing of the batch is kept)."""
+    failure raises (the transaction is rolled back: nothing of the batch is kept).
+    `defer`: a report that validates its workunit alone is recorded and queued for the
+    validator (validator.settle_queued), its receipt "pending"; otherwise it is settled
+    here. The HTTP API defers: the request is shorter, and the validator settles the
+    reports of many requests together."""
     outcomes: list[Receipt | Refusal | None] = [None] * len(reports)
     seen: set[int] = set()
     todo: list[tuple[int, Report]] = []
@@ -175,7 +179,7 @@ async def submit_many(
     while pending:
         try:
             async with db.transaction() as session:
-                for p, outcome in await _apply(session, node_id, pending, now):
+                for p, outcome in await _apply(session, node_id, pending, now, defer):
                     outcomes[p.index] = outcome
             break
         except _ItemFailed as failed:
@@ -314,8 +318,8 @@ class _ItemFailed(Exception):
         self.error = error
 
 
-async def _apply(session: AsyncSession, node_id: str,
-                 pending: list[_Pending], now: float) -> list[tuple[_Pending, Receipt | Refusal]]:
+async def _apply(session: AsyncSession, node_id: str, pending: list[_Pending], now: float,
+                 defer: bool = False) -> list[tuple[_Pending, Receipt | Refusal]]:
     """Phase 3, in the caller's transaction. Lock order as everywhere: workunits, results, node.
     Reports that validate their workunit alone are settled set-wise (solo_reports) until the
     first one that needs the general path; from there on every report takes it, on ORM
@@ -344,8 +348,9 @@ async def _apply(session: AsyncSession, node_id: str,
                     locked.workunits[p.workunit_id], row, locked.siblings[p.workunit_id], p.checked,
                     report.outcome, report.wall_seconds, node):
                 await solo_reports.record(session, batch, node, locked.workunits[p.workunit_id], row, p.spec, p.checked,
-                                          report.sha256, report.size, report.cpu_seconds, report.wall_seconds, now)
-                receipt = Receipt(row.id, "reported", "valid", duplicate=False)
+                                          report.sha256, report.size, report.cpu_seconds, report.wall_seconds, now,
+                                          defer=defer)
+                receipt = Receipt(row.id, "reported", "pending" if defer else "valid", duplicate=False)
             else:
                 if orm is None:  # the first report for the general path: write, then load what is left
                     await solo_reports.write(session, batch)

@@ -172,14 +172,20 @@ async def retro_audit(session: AsyncSession, node: Node, now: float) -> int:
         assert canonical is not None
         canonical.verdict = "pending"
         wu.state, wu.canonical_result_id, wu.summary, wu.finished_at = "active", None, None, None
-        wu.min_quorum = max(2, wu.min_quorum)
-        wu.accepted_mode = None
-        wu.verification = {"mode": "retro-audit", "suspect": node.id}
-        session.add(Result(workunit_id=wu.id, state="unsent", created_at=now))
-        wu.result_count += 1
-        events.record(session, "workunit.reopened", now, node_id=node.id, project_id=wu.project_id,
-                      workunit_id=wu.id, result_id=canonical.id, reason="retroactive audit")
+        reopen_for_replica(session, wu, node.id, canonical.id, now)
     return len(suspects)
+
+
+def reopen_for_replica(session: AsyncSession, wu: Workunit, suspect: str, result_id: int, now: float) -> None:
+    """The active workunit `wu` needs an independent replica before the result `result_id`
+    of the node `suspect` can count: a quorum of two, and one more replica to lease."""
+    wu.min_quorum = max(2, wu.min_quorum)
+    wu.accepted_mode = None
+    wu.verification = {"mode": "retro-audit", "suspect": suspect}
+    session.add(Result(workunit_id=wu.id, state="unsent", created_at=now))
+    wu.result_count += 1
+    events.record(session, "workunit.reopened", now, node_id=suspect, project_id=wu.project_id,
+                  workunit_id=wu.id, result_id=result_id, reason="retroactive audit")
 
 
 def _fail(session: AsyncSession, wu: Workunit, results: list[Result], reason: str,

@@ -8,8 +8,8 @@ from benchmarks.load.run import Outcome, pick, verdict
 
 
 def run(leased: float = 1100.0, reported: float = 1100.0, lease: float | None = 30.0,
-        report: float | None = 45.0) -> Outcome:
-    return Outcome(leased, reported, {"lease": lease, "report": report})
+        report: float | None = 45.0, validated: float | None = None) -> Outcome:
+    return Outcome(leased, reported, {"lease": lease, "report": report}, validated)
 
 
 def test_a_run_meets_the_target_only_with_both_rates_and_both_tails_inside_it() -> None:
@@ -19,6 +19,8 @@ def test_a_run_meets_the_target_only_with_both_rates_and_both_tails_inside_it() 
     assert not run(reported=999.9).meets_target()
     assert not run(leased=999.9).meets_target()
     assert not run(report=None).meets_target()  # no report measured: nothing shown
+    assert run(validated=1000.0).meets_target()
+    assert not run(validated=999.9).meets_target()  # the validator fell behind
 
 
 def test_the_verdict_counts_the_runs_that_met_it_and_lists_every_p99() -> None:

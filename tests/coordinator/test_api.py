@@ -3,6 +3,7 @@ gets a clear 4xx and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,6 +66,16 @@ class Api:
         body = r.json()
         body["event_count"] = len(events.json())
         return body
+
+    async def validated(self, count: int) -> dict:
+        """The state once `count` workunits are validated: a report that validates its
+        workunit alone is settled by the validator just after the request."""
+        for _ in range(200):
+            state = await self.state()
+            if state["workunits"]["validated"] >= count:
+                return state
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{count} workunits were not validated in 10 s: {state}")
 
 
 def _settings(tmp_path: Path, database_url: str, store: str, s3: S3Endpoint | None = None):  # type: ignore[no-untyped-def]
