@@ -89,11 +89,17 @@ def _settings(tmp_path: Path, database_url: str, store: str, s3: S3Endpoint | No
 
 
 @asynccontextmanager
-async def _running(tmp_path: Path, database_url: str, s3: S3Endpoint | None) -> AsyncIterator[Api]:
+async def _running(tmp_path: Path, database_url: str, s3: S3Endpoint | None, *, fresh: bool = True
+                   ) -> AsyncIterator[Api]:
+    """A coordinator with a project "hunt" of three workunits (`fresh`), or started again
+    on the database and data folder an earlier one left (not fresh)."""
     app = create_app(_settings(tmp_path, database_url, "local", s3))
     async with AsyncTestClient(app, base_url=BASE) as client:
         token = (tmp_path / "coord" / "admin-token").read_text().strip()
         a = Api(client, token)
+        if not fresh:
+            yield a
+            return
         r = await client.post("/api/v1/admin/projects", json={"name": "hunt", "app": "bpsw-hunter"},
                               headers=a.admin)
         assert r.status_code == 201, r.text

@@ -4,14 +4,17 @@ each report in a batch gets its own outcome, refused ones change nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.coordinator.test_api import Api, _output, api, local_api  # noqa: F401, F811  (fixtures, used by name)
+from coordinator.api import app as app_module
+from tests.coordinator.test_api import Api, _output, _running, api, local_api  # noqa: F401, F811  (fixtures, used by name)
 
 
 def _item(asg: dict[str, Any], data: bytes, *, inline: bool = True, **overrides: Any) -> dict[str, Any]:
@@ -125,3 +128,24 @@ async def test_reporting_without_any_bundle_published_has_no_bundles(local_api: 
                                     headers=node)
     assert r.status_code == 200 and r.json()["bundles"] == {}
     assert r.json()["assignments"][0]["app_sha256"] is None
+
+
+async def test_reports_queued_when_the_coordinator_stopped_are_settled_when_it_starts(
+        tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def stopped(*_: Any, **__: Any) -> dict[int, str | None]:
+        return {}  # the coordinator is killed before its validator gets to them
+
+    with monkeypatch.context() as m:
+        m.setattr(app_module.validator, "settle_queued", stopped)
+        async with _running(tmp_path, database_url, None) as first:
+            node = await first.node()
+            batch = await first.lease(node, 3)
+            receipts = await _batch(first, node, [_item(a, _output(a)) for a in batch])
+            assert [x["verdict"] for x in receipts] == ["pending"] * 3
+            await asyncio.sleep(0.2)
+            assert (await first.state())["workunits"]["validated"] == 0
+    async with _running(tmp_path, database_url, None, fresh=False) as second:
+        state = await second.validated(3)
+        assert state["workunits"]["validated"] == 3
+        again = await _batch(second, node, [_item(a, _output(a)) for a in batch])
+        assert all(x["duplicate"] and x["verdict"] == "valid" for x in again), again
