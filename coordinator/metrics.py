@@ -12,6 +12,7 @@ in a state right now.
     newral_results_total{outcome}              reported | errored | expired | valid | invalid
     newral_queue_depth{project,state}          replicas waiting (unsent) and running (leased)
     newral_validation_lag_seconds              age of the oldest reported result still pending
+    newral_validator_queue                     reported results queued for the validator
     newral_workunits{state}                    workunits by state
     newral_findings_total{kind}                findings by kind
 """
@@ -47,6 +48,7 @@ class Snapshot:
     results: dict[str, int] = field(default_factory=dict)
     queue: dict[tuple[str, str], int] = field(default_factory=dict)  # (project, state) -> replicas
     validation_lag: float = 0.0
+    validator_queue: int = 0
     workunits: dict[str, int] = field(default_factory=dict)
     findings: dict[str, int] = field(default_factory=dict)
 
@@ -72,6 +74,8 @@ async def snapshot(session: AsyncSession, now: float) -> Snapshot:
     oldest = await session.scalar(select(func.min(Result.reported_at)).where(
         Result.state == "reported", Result.verdict == "pending"))
     snap.validation_lag = max(0.0, now - oldest) if oldest is not None else 0.0
+    snap.validator_queue = await session.scalar(select(func.count()).select_from(Result).where(
+        Result.awaiting_validator)) or 0
     snap.workunits = dict((await session.execute(
         select(Workunit.state, func.count()).group_by(Workunit.state))).all())
     snap.findings = dict((await session.execute(
@@ -101,6 +105,9 @@ class _SnapshotCollector(Collector):
         yield GaugeMetricFamily("newral_validation_lag_seconds",
                                 "Age of the oldest reported result still waiting for validation.",
                                 value=s.validation_lag)
+        yield GaugeMetricFamily("newral_validator_queue",
+                                "Reported results queued for the validator (domain/validator.py).",
+                                value=s.validator_queue)
         yield _labelled(GaugeMetricFamily("newral_workunits", "Workunits by state.", labels=["state"]),
                         [((k,), v) for k, v in sorted(s.workunits.items())])
         yield _labelled(CounterMetricFamily("newral_findings", "Findings by kind.", labels=["kind"]),

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text, update
 
+from coordinator import metrics
 from coordinator.db.database import Database
 from coordinator.db.models import CreditEntry, Event, Node, Result, Workunit
 from coordinator.domain import leasing, nodes, projects, reporting, validator
@@ -103,6 +104,8 @@ async def test_each_queued_result_is_settled_once_by_two_validators_at_a_time(
     db = Database(database_url)
     try:
         node, ids = await _queue(db, tmp_path, 40)
+        async with db.transaction() as s:
+            assert (await metrics.snapshot(s, NOW)).validator_queue == 40
         first, second = await asyncio.gather(validator.settle_queued(db, NOW, limit=25),
                                              validator.settle_queued(db, NOW, limit=25))
         rest = await validator.settle_queued(db, NOW)
@@ -110,6 +113,7 @@ async def test_each_queued_result_is_settled_once_by_two_validators_at_a_time(
         assert sorted(settled) == sorted(ids)  # every one, none twice
         assert await validator.settle_queued(db, NOW) == {}
         async with db.transaction() as s:
+            assert (await metrics.snapshot(s, NOW)).validator_queue == 0
             grants = await s.scalar(select(func.count()).select_from(CreditEntry))
             validated = await s.scalar(select(func.count()).where(Workunit.state == "validated"))
             events = await s.scalar(select(func.count()).where(Event.kind == "workunit.validated"))
