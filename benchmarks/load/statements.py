@@ -7,7 +7,8 @@ Python (and the test client's, a small part); PostgreSQL's time is in the wall t
 
 Uses a fresh PostgreSQL database (dropped afterwards), a bpsw-hunter project with
 the "fixed" policy (quorum 1) and one node that leases a batch, then reports it
-with the outputs inline in one report-batch request. `--backlog K` submits K times the
+with the outputs inline in one report-batch request, then waits for the validator to
+settle the batch (its statements are counted apart). `--backlog K` submits K times the
 work the rounds lease, as a deployment with work queued has (the lease query's plan
 depends on the tables' statistics, see projects.refresh_statistics)."""
 
