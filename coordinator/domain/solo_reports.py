@@ -45,10 +45,11 @@ class Locked:
     siblings: dict[int, list[Row[Any]]]
 
 
-async def lock(session: AsyncSession, workunit_ids: set[int], *, skip_locked: bool = False) -> Locked:
+async def lock(session: AsyncSession, workunit_ids: set[int], *, for_validator: bool = False) -> Locked:
     """Locks the workunits (in id order, as everywhere), then all their results.
-    `skip_locked`: leave out the workunits another transaction holds (the validator)."""
-    lock_workunits, lock_results = _lock_queries(bulk.dialect(session), skip_locked)
+    `for_validator`: leave out the workunits another transaction holds, and read the
+    results' summaries too (a report's request needs neither)."""
+    lock_workunits, lock_results = _lock_queries(bulk.dialect(session), for_validator)
     wus = (await session.execute(lock_workunits, {"ids": list(workunit_ids)})).all()
     siblings: dict[int, list[Row[Any]]] = {wu.id: [] for wu in wus}
     results = {}
@@ -59,16 +60,17 @@ async def lock(session: AsyncSession, workunit_ids: set[int], *, skip_locked: bo
 
 
 @functools.cache
-def _lock_queries(dialect: str, skip_locked: bool = False) -> tuple[Select[Any], Select[Any]]:
+def _lock_queries(dialect: str, for_validator: bool = False) -> tuple[Select[Any], Select[Any]]:
     """The workunits by id (`ids`), then the results by workunit id, each locked in id order."""
     workunits = (select(_workunits.c.id, _workunits.c.project_id, _workunits.c.app_version_id, _workunits.c.cost,
                         _workunits.c.state, _workunits.c.min_quorum, _workunits.c.workflow_task_id,
                         _workunits.c.verification)
                  .where(bulk.one_of(dialect, _workunits.c.id, "ids")).order_by(_workunits.c.id)
-                 .with_for_update(skip_locked=skip_locked))
+                 .with_for_update(skip_locked=for_validator))
+    summary = (_results.c.summary,) if for_validator else ()
     results = (select(_results.c.id, _results.c.workunit_id, _results.c.node_id, _results.c.state,
-                      _results.c.verdict, _results.c.deadline_at, _results.c.output_sha256, _results.c.summary,
-                      _results.c.awaiting_validator)
+                      _results.c.verdict, _results.c.deadline_at, _results.c.output_sha256,
+                      _results.c.awaiting_validator, *summary)
                .where(bulk.one_of(dialect, _results.c.workunit_id, "ids")).order_by(_results.c.id).with_for_update())
     return workunits, results
 

@@ -44,7 +44,7 @@ async def settle(session: AsyncSession, now: float, *, limit: int = LIMIT) -> di
     workunit_ids = set(await session.scalars(_queue_query(), {"n": limit}))
     if not workunit_ids:
         return {}
-    locked = await solo_reports.lock(session, workunit_ids, skip_locked=True)
+    locked = await solo_reports.lock(session, workunit_ids, for_validator=True)
     queued = sorted((r for r in locked.results.values() if r.awaiting_validator), key=lambda r: r.workunit_id)
     nodes: dict[str, Node] = {}
     for node_id in sorted({r.node_id for r in queued}):  # after workunits and results, as everywhere
