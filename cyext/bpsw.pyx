@@ -81,7 +81,7 @@ cdef uint64_t U64_MAX = 0xFFFFFFFFFFFFFFFF
 _TWO64 = 1 << 64
 
 # Odd numbers per segment (a bit each); the name is older than the bits.
-DEFAULT_SEGMENT_BYTES = 1 << 18
+DEFAULT_SEGMENT_BYTES = 1 << 21
 DEFAULT_ORDER_LIMIT = 1 << 22
 # Sieving primes below seg_bytes / DEFAULT_ARRAY_DIVISOR (at least 64) are sieved from
 # arrays, larger ones from buckets (which handle several hits per segment).
@@ -95,6 +95,13 @@ DEFAULT_MAX_ENTRIES = 1 << 25
 
 # Small-prime patterns already built, by (segment bytes, kill flags): see _build_small_pattern.
 _PATTERN_CACHE = {}
+
+# The sieving primes from 19 up to this limit are pre-sieved (see presieve.h) where the
+# range starts past its square; 0 turns it off. Their patterns are grouped within
+# PRESIEVE_GROUP_BITS bits; built patterns are kept in _PRESIEVE_CACHE, by limit.
+DEFAULT_PRESIEVE_LIMIT = 127
+PRESIEVE_GROUP_BITS = 1 << 16
+_PRESIEVE_CACHE = {}
 
 # The small primes read from the pattern, and its period in odd numbers.
 _SMALL_PRIMES = (3, 5, 7, 11, 13, 17)
@@ -111,6 +118,8 @@ cdef enum:
     DEAD_STRIDE = (KPERIOD + 7) // 8
     QFLT_BITS = 4096         # filter of the bucket primes' progression hits (see _Sweep.qflt)
     STAGE = 1024             # hits staged by _Sweep.stage_hits before they are filed
+    MAX_PRESIEVE = 64        # pre-sieved primes at most (see _Presieve)
+    SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
 
 
 cdef extern from "bitops.h" nogil:
@@ -122,6 +131,13 @@ cdef extern from "sieve_bits.h" nogil:
     int nw_bit_test(const uint8_t *b, uint64_t j)
     void nw_bit_set(uint8_t *b, uint64_t j)
     void nw_bit_clear(uint8_t *b, uint64_t j)
+
+
+cdef extern from "presieve.h" nogil:
+    uint64_t NW_PRESIEVE_MIN_BITS
+    void nw_presieve_add(uint64_t *buf, uint64_t nbits, uint32_t p, uint64_t half_pm)
+    void nw_presieve_fill(uint64_t *seg, uint64_t nwords, const uint64_t *buf, uint64_t rep,
+                          uint64_t o, int or_into)
 
 
 cdef extern from "live_hits.h" nogil:
@@ -328,6 +344,7 @@ cdef inline void gen_free(PrimeGen *g) noexcept nogil:
 # The rest of the kernel, one job a file (included in this order):
 include "bpsw_testing.pxi"   # C pieces exposed for tests
 include "bpsw_orders.pxi"    # order of 2, the shared order table
+include "bpsw_presieve.pxi"  # the pre-sieve patterns of the smallest sieving primes
 include "bpsw_sweep.pxi"     # the sieve sweep (_Sweep)
 include "bpsw_direct.pxi"    # the direct method
 include "bpsw_plan.pxi"      # the pass planner

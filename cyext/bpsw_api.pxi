@@ -41,7 +41,8 @@ def _block_layout(a, b, block):
 
 def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
                 ord_limit=DEFAULT_ORDER_LIMIT, max_entries=DEFAULT_MAX_ENTRIES, pass_len=None,
-                array_limit=None, block=None, entry_bytes=None, set_passes=None):
+                array_limit=None, block=None, entry_bytes=None, set_passes=None,
+                presieve_limit=DEFAULT_PRESIEVE_LIMIT):
     """sweep() with its tuning knobs exposed (for tests and benchmarks); returns
     (prime count, pseudoprimes, statistics). With block, statistics["block_counts"] holds
     the prime count of each block [a + i*block, min(a + (i+1)*block, b)), counted in the
@@ -95,7 +96,9 @@ def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
                 array_limit = max(64, seg_bytes // DEFAULT_ARRAY_DIVISOR)
             elif not 1 <= array_limit <= (1 << 24):
                 raise ValueError("array_limit must be between 1 and 2**24")
-            sw = _Sweep(lo, last, seg_bytes, ord_limit, array_limit)
+            if not isinstance(presieve_limit, int) or not 0 <= presieve_limit <= 311:
+                raise ValueError("presieve_limit must be an integer between 0 and 311")
+            sw = _Sweep(lo, last, seg_bytes, ord_limit, array_limit, presieve_limit)
             if blocks is not None:
                 sw.set_blocks(*blocks)
             c, found, stats, part = sw.execute(pass_len, entry_bytes, set_passes)

@@ -46,13 +46,14 @@ cdef class _Sweep:
     cdef const uint32_t *ord_table  # the shared order table, and the mark below which it is filled
     cdef uint64_t ord_filled
     # the segment, a bit per odd number: seg, some prime hit it outside its progression;
-    # pseg, some prime hit it in its progression (its prime in ev, or 0 if several);
+    # pseg, some prime hit it in its progression (ev: the product of those primes, or 0
+    # if it passes 32 bits);
     # qflt, a bucket prime may hit it in its progression: a filter of QFLT_BITS bits by
     # offset mod QFLT_BITS, small enough to stay in L1 (hits are few; see sieve_segment)
     cdef uint8_t *seg
     cdef uint8_t *pseg
     cdef uint8_t *qflt
-    cdef uint64_t *ev
+    cdef uint32_t *ev
     cdef uint8_t *saved          # bits of the segment at one array prime's progression hits
     # the small-prime pattern as bits, KPERIOD + S + 128 of each (see _build_small_pattern)
     # borrowed, read-only, from the shared pattern (see _SmallPattern), which pattern keeps alive
@@ -66,6 +67,10 @@ cdef class _Sweep:
     cdef uint64_t kprod[64]      # product of the small primes in a mask
     cdef uint8_t ktwo[64]        # their common 2-adic valuation of ord_q(2) (NO_T: none)
     cdef uint64_t s_kill         # s * (2^(s-1) - 1) < lo for every s <= s_kill
+    # the pre-sieved primes (None: none), and the first prime sieved from the arrays
+    cdef _Presieve pre
+    cdef int pre_primes, pre_groups
+    cdef uint32_t first_array
     # primes below the array limit: stride, progression stride, next offsets
     cdef uint32_t *ap
     cdef uint64_t *apm
@@ -172,7 +177,7 @@ cdef class _Sweep:
         free(self.found)
 
     def __init__(self, uint64_t lo, uint64_t last, uint32_t seg_bytes, uint64_t ord_limit,
-                 uint64_t array_limit):
+                 uint64_t array_limit, uint32_t presieve_limit=0):
         self.lo = lo
         self.last = last
         self.nidx = ((last - lo) >> 1) + 1
@@ -182,11 +187,23 @@ cdef class _Sweep:
             self.log2S += 1
         self.array_limit = array_limit if array_limit > 64 else 64
         self.ord_limit = ord_limit
+        # the primes from 19 to the limit are pre-sieved when each is below the array
+        # limit and its square below the range (a prime itself, p, is a progression hit)
+        self.pre = None
+        self.pre_primes = 0
+        self.pre_groups = 0
+        self.first_array = FIRST_ARRAY_PRIME
+        presieve_limit = min(presieve_limit, self.array_limit - 1)
+        if presieve_limit >= FIRST_ARRAY_PRIME and <uint64_t>presieve_limit * presieve_limit < lo:
+            self.pre = _presieve_for(presieve_limit)
+            self.pre_primes = self.pre.nprimes
+            self.pre_groups = self.pre.ngroups
+            self.first_array = presieve_limit + 1
         # bits, in whole 64-bit words, with a spare word
         self.seg = <uint8_t *>malloc(self.seg_words() * 8)
         self.pseg = <uint8_t *>malloc(self.seg_words() * 8)
         self.qflt = <uint8_t *>malloc(QFLT_BITS // 8)
-        self.ev = <uint64_t *>malloc(seg_bytes * sizeof(uint64_t))
+        self.ev = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
         # a progression hit every p * M / 2 >= 19 offsets
         self.saved = <uint8_t *>malloc(seg_bytes // 16 + 2)
         self.pend_j = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
@@ -196,7 +213,7 @@ cdef class _Sweep:
         self.cf_e = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
         self.cf_m = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
         self.cf_one = <uint8_t *>malloc(CHUNK)
-        self.cand = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
+        self.cand = <uint32_t *>malloc(self.scan_piece() * sizeof(uint32_t))
         if (self.seg == NULL or self.pseg == NULL or self.qflt == NULL
                 or self.ev == NULL or self.saved == NULL or self.pend_j == NULL or self.pend_p == NULL
                 or self.cand == NULL or self.chk == NULL
@@ -204,6 +221,10 @@ cdef class _Sweep:
                 or self.cf_one == NULL):
             raise MemoryError()
         self._build_small_pattern()
+
+    cdef inline uint64_t scan_piece(self) noexcept nogil:
+        """Odd numbers scanned, and their candidates tested, at a time (see scan)."""
+        return self.S if self.S < SCAN_PIECE else SCAN_PIECE
 
     cdef inline uint64_t seg_words(self) noexcept nogil:
         return (self.S + 63) // 64 + 1
@@ -386,7 +407,8 @@ cdef class _Sweep:
         return _order_of_2(p, self.spf)
 
     cdef int setup_arrays(self, uint64_t sp_max) noexcept nogil:
-        """Collects the array primes (from 19 up to the array limit) and their orders."""
+        """Collects the array primes (from first_array up to the array limit) and their
+        orders."""
         cdef PrimeGen g
         cdef uint32_t cnt, i, p, L, M
         cdef uint64_t limit = self.array_limit
@@ -398,9 +420,9 @@ cdef class _Sweep:
         self.ag_off = <uint64_t *>malloc(8 * sizeof(uint64_t))
         if self.am_off == NULL or self.ag_off == NULL:
             return -1
-        if limit <= FIRST_ARRAY_PRIME:
+        if limit <= self.first_array:
             return 0
-        if gen_init(&g, FIRST_ARRAY_PRIME, limit - 1) != 0:
+        if gen_init(&g, self.first_array, limit - 1) != 0:
             gen_free(&g)
             return -1
         while True:
@@ -692,9 +714,11 @@ cdef class _Sweep:
 
     cdef inline void prog_hit(self, uint64_t j, uint32_t p) noexcept nogil:
         """Records that p hits offset j in its progression: ev[j] is the product of those
-        primes, or 0 if it overflows."""
+        primes, or 0 if it passes 32 bits (test_chunk then has no shortcut)."""
+        cdef uint64_t prod
         if nw_bit_test(self.pseg, j):
-            self.ev[j] = self.ev[j] * p if self.ev[j] <= U64_MAX // p else 0
+            prod = <uint64_t>self.ev[j] * p
+            self.ev[j] = <uint32_t>prod if (prod >> 32) == 0 else 0
         else:
             nw_bit_set(self.pseg, j)
             self.ev[j] = p
@@ -732,7 +756,13 @@ cdef class _Sweep:
         if length > self.S:
             length = self.S
         kp = self.kpat + ((n_lo - 1) >> 1) % KPERIOD
-        memset(seg, 0, self.seg_words() * 8)
+        # 0. the pre-sieved primes' multiples outside their progressions (or none)
+        if self.pre_groups:
+            for a in range(self.pre_groups):
+                nw_presieve_fill(<uint64_t *>seg, self.seg_words(), self.pre.buf[a],
+                                 self.pre.rep[a], ((n_lo - 1) >> 1) % self.pre.rep[a], a > 0)
+        else:
+            memset(seg, 0, self.seg_words() * 8)
         memset(self.pseg, 0, self.seg_words() * 8)
         memset(self.qflt, 0, QFLT_BITS // 8)
         # 1. progressions of bucket primes (their multiples below skip these offsets)
@@ -810,11 +840,37 @@ cdef class _Sweep:
             nent = NW_BLOCK_N
         # 4. hits of primes whose order is not tabulated, once the rest is known
         self.flush_checks(n_lo, npend)
-        # 5. count primes, collect candidates
-        ncand = self.scan(n_lo, length)
+        # 4b. progression hits of the pre-sieved primes, on numbers not ruled out
+        if self.pre_primes:
+            self.presieved_progressions(n_lo, length)
+        # 5. count primes, collect and test candidates, a piece at a time (which bounds
+        # the candidate list)
+        j = 0
+        while j < length:
+            end = length - j if length - j < self.scan_piece() else self.scan_piece()
+            ncand = self.scan(n_lo, j, j + end)
+            if self.test_candidates(n_lo, ncand, kp) != 0:
+                return -1
+            j += end
         if n_lo <= 17:
             self.fix_small_primes(n_lo, length, kp)
-        return self.test_candidates(n_lo, ncand, kp)
+        return 0
+
+    cdef void presieved_progressions(self, uint64_t n_lo, uint64_t length) noexcept nogil:
+        """Records the progression hits of the pre-sieved primes in the segment (those
+        their patterns leave out: see presieve.h) on the numbers still alive."""
+        cdef uint64_t u0 = (n_lo - 1) >> 1, period, g
+        cdef uint32_t p
+        cdef int a
+        for a in range(self.pre_primes):
+            p = self.pre.p[a]
+            period = self.pre.half_pm[a]
+            # the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod period)
+            g = (period + (p >> 1) - u0 % period) % period
+            while g < length:
+                if not nw_bit_test(self.seg, g):
+                    self.prog_hit(g, p)
+                g += period
 
     cdef void flush_checks(self, uint64_t n_lo, uint64_t npend) noexcept nogil:
         """Applies the pending hits of primes whose order is not tabulated: each hit on a
@@ -834,16 +890,16 @@ cdef class _Sweep:
             else:
                 nw_bit_set(self.seg, j)
 
-    cdef uint64_t scan(self, uint64_t n_lo, uint64_t length) noexcept nogil:
-        """Adds the primes of the segment to the count (and to the count of each block
-        it overlaps); returns the candidates in cand."""
-        cdef uint64_t ncand = 0, j0 = 0, piece, c, bi
+    cdef uint64_t scan(self, uint64_t n_lo, uint64_t j0, uint64_t length) noexcept nogil:
+        """Adds the primes at offsets [j0, length) of the segment to the count (and to the
+        count of each block it overlaps); returns the candidates in cand."""
+        cdef uint64_t ncand = 0, piece, c, bi
         cdef uint64_t t0 = ((n_lo - 1) >> 1) % KPERIOD
         cdef const uint64_t *sw = <const uint64_t *>self.seg
         cdef const uint64_t *pw = <const uint64_t *>self.pseg
         if self.blocks.n == 0:
             self.prime_count += nw_scan_bits(sw, pw, self.ksmall, self.kpoison, self.kcand, t0,
-                                             0, length, self.cand, &ncand)
+                                             j0, length, self.cand, &ncand)
             return ncand
         while j0 < length:
             bi = blocks_index(&self.blocks, n_lo + 2 * j0)
@@ -918,7 +974,7 @@ cdef class _Sweep:
                         continue  # two prime factors disagree
                     t = tp
                     s = 0 if p == 1093 or p == 3511 else s * p
-                elif p == 0 or (p >> 40) or p % 1093 == 0 or p % 3511 == 0:
+                elif p == 0 or p % 1093 == 0 or p % 3511 == 0:
                     s = 0  # no shortcut (the square of a Wieferich prime may divide n)
                 else:
                     s *= p
@@ -1021,14 +1077,14 @@ cdef class _Sweep:
         return 0
 
     cdef uint64_t table_bytes(self):
-        """Bytes of the sweep's own tables besides the buckets (the order table shared by
-        every sweep, 8 MB at most, not counted)."""
+        """Bytes of the sweep's own tables besides the buckets (the order table and the
+        pre-sieve patterns, shared by every sweep, not counted: 8 MB and 40 KB at most)."""
         cdef uint64_t spf_limit = self.ord_limit if self.ord_limit > self.array_limit else self.array_limit
         if spf_limit > nw_isqrt(self.last):
             spf_limit = nw_isqrt(self.last)
         return (2 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
                 + KPERIOD + self.S
-                + self.S * (sizeof(uint64_t) + sizeof(uint32_t)) + self.S // 16
+                + self.S * sizeof(uint32_t) + self.scan_piece() * sizeof(uint32_t) + self.S // 16
                 + CHUNK * (2 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)
                 + self.na * (sizeof(uint32_t) + 3 * sizeof(uint64_t))
@@ -1062,6 +1118,7 @@ cdef class _Sweep:
             "candidates": self.n_candidates,
             "miller_rabin": self.n_mr,
             "array_primes": self.na,
+            "presieved_primes": self.pre_primes,
             "cached_orders": self.ncache,
         }
         counts = [self.blocks.count[i] for i in range(self.blocks.n)]

@@ -141,6 +141,8 @@ SIEVE_KNOBS = st.fixed_dictionaries(
         "entry_bytes": st.sampled_from([None, 4, 8]),
         # passes per pass-set (the later ones read their large primes from lists)
         "set_passes": st.sampled_from([None, 1, 2, 5]),
+        # pre-sieved primes from 19 up to this limit (0: none; see presieve.h)
+        "presieve_limit": st.sampled_from([0, 23, 127, 311]),
     }
 )
 
@@ -184,6 +186,59 @@ def test_sweep_matches_gmpy2_anywhere(a, length):
     b = min(a + length, TWO64)
     assert bpsw.sweep(a, b) == brute_sweep(a, b)
     assert bpsw._sweep_impl(a, b, method="direct")[:2] == brute_sweep(a, b)
+
+
+# ------------------------------------------------------------------ pre-sieve
+
+# the base-2 strong pseudoprimes in [16130, 500000) (OEIS A001262); many have a factor
+# from 19 to 127 in its progression, which the pre-sieve patterns leave out
+SPSP_16130_500000 = [
+    29341, 42799, 49141, 52633, 65281, 74665, 80581, 85489, 88357, 90751, 104653, 130561,
+    196093, 220729, 233017, 252601, 253241, 256999, 271951, 280601, 314821, 357761, 390937,
+    458989, 476971, 486737, 489997,
+]
+
+
+@pytest.mark.parametrize("limit", [0, 19, 31, 127, 311])
+def test_presieve_finds_the_known_pseudoprimes(limit):
+    a, b = 16130, 500000
+    count, found, stats = bpsw._sweep_impl(a, b, method="sieve", presieve_limit=limit,
+                                           seg_bytes=1 << 12)
+    assert [n for n, _ in found] == SPSP_16130_500000
+    assert (count, found) == bpsw._sweep_impl(a, b, method="direct")[:2]
+    # the limit counts where every pre-sieved prime's square is below the range
+    expected = len([p for p in range(19, limit + 1) if gmpy2.is_prime(p)]) if limit ** 2 < a else 0
+    assert stats["presieved_primes"] == expected
+
+
+def test_presieve_is_off_where_a_prime_of_it_could_be_in_the_range():
+    # 127^2 = 16129: from 16129 on, the range may hold 127 itself, a progression hit
+    for a in (16127, 16129):
+        count, found, stats = bpsw._sweep_impl(a, a + 10**5, method="sieve")
+        assert stats["presieved_primes"] == 0
+        assert (count, found) == brute_sweep(a, a + 10**5)
+    assert bpsw._sweep_impl(16131, 16131 + 10**5, method="sieve")[2]["presieved_primes"] == 24
+    # and it takes only primes below the array limit
+    assert bpsw._sweep_impl(10**9, 10**9 + 10**4, method="sieve", seg_bytes=64)[2][
+        "presieved_primes"] == len([p for p in range(19, 64) if gmpy2.is_prime(p)])
+
+
+def test_presieve_plan_covers_each_prime_once():
+    plan = bpsw._presieve_plan(311)
+    primes = [p for group, _, _ in plan for p in group]
+    assert sorted(primes) == [p for p in range(19, 312) if gmpy2.is_prime(p)]
+    for group, halves, common in plan:
+        for p, half in zip(group, halves):
+            order = next(k for k in range(1, p) if pow(2, k, p) == 1)
+            assert half == p * (order if order % 2 == 0 else 2 * order) // 2
+            assert common % half == 0
+        assert len(group) == 1 or common <= bpsw.PRESIEVE_GROUP_BITS
+
+
+@pytest.mark.parametrize("limit", [-1, 312, 19.0, None])
+def test_presieve_limit_is_checked(limit):
+    with pytest.raises(ValueError, match="presieve_limit"):
+        bpsw._sweep_impl(10**6, 10**6 + 100, method="sieve", presieve_limit=limit)
 
 
 @pytest.mark.parametrize("length", [0, 1, 2, 3, 1000])
@@ -290,8 +345,10 @@ def test_memory_stays_bounded():
 
 @pytest.mark.parametrize("max_entries", [1 << 16, 1 << 18])
 def test_bucket_budget_is_kept_by_taking_more_passes(max_entries):
+    # segments of 2^18 odd numbers: a pass is a whole number of them
     a, b = 2**50, 2**50 + 4 * 10**6
-    count, found, stats = bpsw._sweep_impl(a, b, method="sieve", max_entries=max_entries)
+    count, found, stats = bpsw._sweep_impl(a, b, method="sieve", max_entries=max_entries,
+                                           seg_bytes=1 << 18)
     assert stats["passes"] > 1
     assert stats["peak_bucket_bytes"] <= 4 * max_entries  # 4-byte entries
     assert (count, found) == bpsw.sweep(a, b)
@@ -349,7 +406,7 @@ def test_pass_sets_are_planned():
 def test_entry_widths_agree_over_several_passes(entry_bytes):
     a, b = 2**50, 2**50 + 3 * 10**6
     count, found, stats = bpsw._sweep_impl(a, b, method="sieve", max_entries=1 << 17,
-                                           entry_bytes=entry_bytes)
+                                           entry_bytes=entry_bytes, seg_bytes=1 << 18)
     assert stats["passes"] > 1 and stats["entry_bytes"] == entry_bytes
     assert stats["peak_bucket_bytes"] <= 4 * (1 << 17)
     assert (count, found) == bpsw._sweep_impl(a, b, method="direct")[:2]

@@ -1,0 +1,90 @@
+# bpsw_presieve.pxi: the pre-sieve patterns of the smallest sieving primes (presieve.h).
+# Included by bpsw.pyx (textually, in its order); not a module of its own.
+
+# ---------------------------------------------------------------- pre-sieve
+
+def _presieve_plan(limit):
+    """The primes from 19 up to limit, in groups [(primes, half periods, common period)]
+    whose patterns repeat within PRESIEVE_GROUP_BITS bits where they can: each prime p
+    with its half period p M / 2 (M = ord_p(2), made even), the period of its multiples
+    outside its progression, in odd numbers."""
+    import math
+    primes = [p for p in range(FIRST_ARRAY_PRIME, limit + 1)
+              if all(p % q for q in range(2, math.isqrt(p) + 1))]
+    half = {}
+    for p in primes:
+        order, x = 1, 2
+        while x != 1:
+            x = 2 * x % p
+            order += 1
+        half[p] = p * (order if order % 2 == 0 else 2 * order) // 2
+    # first fit, shortest periods first: 19 to 127 make 19 groups, not 25
+    groups = []
+    for p in sorted(primes, key=lambda p: (half[p], p)):
+        for g in groups:
+            common = math.lcm(g[2], half[p])
+            if common <= PRESIEVE_GROUP_BITS:
+                g[0].append(p)
+                g[1].append(half[p])
+                g[2] = common
+                break
+        else:
+            groups.append([[p], [half[p]], half[p]])
+    return [(tuple(g[0]), tuple(g[1]), g[2]) for g in groups]
+
+
+cdef class _Presieve:
+    """The pre-sieve patterns of the primes from 19 up to a limit (see presieve.h), built
+    once per process for each limit, kept in _PRESIEVE_CACHE, and only read by sweeps."""
+
+    cdef int nprimes, ngroups
+    cdef uint32_t limit
+    cdef uint32_t p[MAX_PRESIEVE]
+    cdef uint64_t half_pm[MAX_PRESIEVE]
+    cdef uint64_t *buf[MAX_PRESIEVE]
+    cdef uint64_t rep[MAX_PRESIEVE]     # a group's period in bits (its pattern has 128 more)
+    cdef uint64_t nbytes
+
+    def __cinit__(self, limit):
+        cdef int i
+        self.nprimes = 0
+        self.ngroups = 0
+        for i in range(MAX_PRESIEVE):
+            self.buf[i] = NULL
+
+    def __init__(self, limit):
+        cdef uint64_t rep, nbits
+        cdef uint64_t *b
+        self.limit = limit
+        self.nbytes = 0
+        plan = _presieve_plan(limit)
+        if sum(len(primes) for primes, _, _ in plan) > MAX_PRESIEVE:
+            raise ValueError(f"presieve_limit {limit} takes more than {MAX_PRESIEVE} primes")
+        for primes, halves, common in plan:
+            rep = common * ((NW_PRESIEVE_MIN_BITS + common - 1) // common)
+            nbits = rep + 128
+            b = <uint64_t *>calloc((nbits + 63) // 64, 8)
+            if b == NULL:
+                raise MemoryError()
+            self.buf[self.ngroups] = b
+            self.rep[self.ngroups] = rep
+            self.ngroups += 1
+            self.nbytes += (nbits + 63) // 64 * 8
+            for p, h in zip(primes, halves):
+                nw_presieve_add(b, nbits, p, h)
+                self.p[self.nprimes] = p
+                self.half_pm[self.nprimes] = h
+                self.nprimes += 1
+
+    def __dealloc__(self):
+        cdef int i
+        for i in range(MAX_PRESIEVE):
+            free(self.buf[i])
+
+
+def _presieve_for(limit):
+    """The shared _Presieve of limit (built on first use)."""
+    pre = _PRESIEVE_CACHE.get(limit)
+    if pre is None:
+        pre = _PRESIEVE_CACHE[limit] = _Presieve(limit)
+    return pre
