@@ -147,7 +147,8 @@ cdef extern from "live_hits.h" nogil:
 
 
 cdef extern from "segment_scan.h" nogil:
-    uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const uint64_t *small,
+    uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const uint64_t *weak,
+                          const uint64_t *small,
                           const uint64_t *poison, const uint64_t *scand, uint64_t t0,
                           uint64_t j0, uint64_t j1, uint32_t *cand, uint64_t *ncand_out)
 

@@ -13,10 +13,7 @@ def _presieve_plan(limit):
               if all(p % q for q in range(2, math.isqrt(p) + 1))]
     half = {}
     for p in primes:
-        order, x = 1, 2
-        while x != 1:
-            x = 2 * x % p
-            order += 1
+        order = _order2(p)
         half[p] = p * (order if order % 2 == 0 else 2 * order) // 2
     # first fit, shortest periods first: 19 to 127 make 19 groups, not 25
     groups = []
@@ -41,6 +38,7 @@ cdef class _Presieve:
     cdef uint32_t limit
     cdef uint32_t p[MAX_PRESIEVE]
     cdef uint64_t half_pm[MAX_PRESIEVE]
+    cdef uint8_t two[MAX_PRESIEVE]      # the 2-adic valuation of ord_p(2)
     cdef uint64_t *buf[MAX_PRESIEVE]
     cdef uint64_t rep[MAX_PRESIEVE]     # a group's period in bits (its pattern has 128 more)
     cdef uint64_t nbytes
@@ -74,6 +72,7 @@ cdef class _Presieve:
                 nw_presieve_add(b, nbits, p, h)
                 self.p[self.nprimes] = p
                 self.half_pm[self.nprimes] = h
+                self.two[self.nprimes] = _nu2(_order2(p))
                 self.nprimes += 1
 
     def __dealloc__(self):

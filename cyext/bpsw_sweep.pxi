@@ -71,6 +71,17 @@ cdef class _Sweep:
     cdef _Presieve pre
     cdef int pre_primes, pre_groups
     cdef uint32_t first_array
+    # weak pre-sieved primes: p <= s_kill, so that n = p * (a prime) is no pseudoprime; their
+    # progression hits set weak, not pseg (see presieved_progressions), and test_chunk
+    # finds them again by division: p, 2^64 / p rounded down, p^-1 mod 2^64, and the
+    # 2-adic valuation of ord_p(2)
+    cdef uint8_t *weak
+    cdef int nweak
+    cdef uint8_t pre_weak[MAX_PRESIEVE]
+    cdef uint32_t weak_p[MAX_PRESIEVE]
+    cdef uint64_t weak_max[MAX_PRESIEVE]
+    cdef uint64_t weak_inv[MAX_PRESIEVE]
+    cdef uint8_t weak_two[MAX_PRESIEVE]
     # primes below the array limit: stride, progression stride, next offsets
     cdef uint32_t *ap
     cdef uint64_t *apm
@@ -113,6 +124,7 @@ cdef class _Sweep:
     def __cinit__(self):
         self.seg = NULL
         self.pseg = NULL
+        self.weak = NULL
         self.qflt = NULL
         self.ksmall = NULL
         self.kpoison = NULL
@@ -149,6 +161,7 @@ cdef class _Sweep:
         free(self.blocks.count)
         free(self.seg)
         free(self.pseg)
+        free(self.weak)
         free(self.qflt)
         free(self.ev)
         free(self.saved)
@@ -202,6 +215,7 @@ cdef class _Sweep:
         # bits, in whole 64-bit words, with a spare word
         self.seg = <uint8_t *>malloc(self.seg_words() * 8)
         self.pseg = <uint8_t *>malloc(self.seg_words() * 8)
+        self.weak = <uint8_t *>calloc(self.seg_words(), 8)
         self.qflt = <uint8_t *>malloc(QFLT_BITS // 8)
         self.ev = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
         # a progression hit every p * M / 2 >= 19 offsets
@@ -214,13 +228,23 @@ cdef class _Sweep:
         self.cf_m = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
         self.cf_one = <uint8_t *>malloc(CHUNK)
         self.cand = <uint32_t *>malloc(self.scan_piece() * sizeof(uint32_t))
-        if (self.seg == NULL or self.pseg == NULL or self.qflt == NULL
+        if (self.seg == NULL or self.pseg == NULL or self.weak == NULL or self.qflt == NULL
                 or self.ev == NULL or self.saved == NULL or self.pend_j == NULL or self.pend_p == NULL
                 or self.cand == NULL or self.chk == NULL
                 or self.cstate == NULL or self.cf_e == NULL or self.cf_m == NULL
                 or self.cf_one == NULL):
             raise MemoryError()
         self._build_small_pattern()
+        self.nweak = 0
+        for a in range(self.pre_primes):
+            p = self.pre.p[a]
+            self.pre_weak[a] = p <= self.s_kill
+            if self.pre_weak[a]:
+                self.weak_p[self.nweak] = p
+                self.weak_max[self.nweak] = U64_MAX // p
+                self.weak_inv[self.nweak] = nw_inv64(p)
+                self.weak_two[self.nweak] = self.pre.two[a]
+                self.nweak += 1
 
     cdef inline uint64_t scan_piece(self) noexcept nogil:
         """Odd numbers scanned, and their candidates tested, at a time (see scan)."""
@@ -763,6 +787,8 @@ cdef class _Sweep:
                                  self.pre.rep[a], ((n_lo - 1) >> 1) % self.pre.rep[a], a > 0)
         else:
             memset(seg, 0, self.seg_words() * 8)
+        if self.nweak:
+            memset(self.weak, 0, self.seg_words() * 8)
         memset(self.pseg, 0, self.seg_words() * 8)
         memset(self.qflt, 0, QFLT_BITS // 8)
         # 1. progressions of bucket primes (their multiples below skip these offsets)
@@ -842,7 +868,7 @@ cdef class _Sweep:
         self.flush_checks(n_lo, npend)
         # 4b. progression hits of the pre-sieved primes, on numbers not ruled out
         if self.pre_primes:
-            self.presieved_progressions(n_lo, length)
+            self.presieved_progressions(n_lo, length, kp)
         # 5. count primes, collect and test candidates, a piece at a time (which bounds
         # the candidate list)
         j = 0
@@ -856,20 +882,37 @@ cdef class _Sweep:
             self.fix_small_primes(n_lo, length, kp)
         return 0
 
-    cdef void presieved_progressions(self, uint64_t n_lo, uint64_t length) noexcept nogil:
+    cdef void presieved_progressions(self, uint64_t n_lo, uint64_t length,
+                                     const uint8_t *kp) noexcept nogil:
         """Records the progression hits of the pre-sieved primes in the segment (those
-        their patterns leave out: see presieve.h) on the numbers still alive."""
+        their patterns leave out: see presieve.h) on the numbers still alive: ruled out
+        if a small prime factor (kp) disagrees with p on the 2-adic valuation of the order
+        of 2; else in weak for a weak prime (a second weak prime makes the number a
+        candidate, as pseg with a product of 1), in pseg and ev for the others."""
         cdef uint64_t u0 = (n_lo - 1) >> 1, period, g
         cdef uint32_t p
+        cdef uint8_t k, two, kt
+        cdef bint weak
         cdef int a
         for a in range(self.pre_primes):
             p = self.pre.p[a]
             period = self.pre.half_pm[a]
+            two = self.pre.two[a]
+            weak = self.pre_weak[a]
             # the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod period)
             g = (period + (p >> 1) - u0 % period) % period
             while g < length:
                 if not nw_bit_test(self.seg, g):
-                    self.prog_hit(g, p)
+                    k = kp[g]
+                    kt = self.ktwo[k & K_MASK]
+                    if (k & K_POISON) or (kt != NO_T and kt != two):
+                        nw_bit_set(self.seg, g)
+                    elif not weak:
+                        self.prog_hit(g, p)
+                    elif nw_bit_test(self.weak, g):
+                        self.prog_hit(g, 1)
+                    else:
+                        nw_bit_set(self.weak, g)
                 g += period
 
     cdef void flush_checks(self, uint64_t n_lo, uint64_t npend) noexcept nogil:
@@ -897,8 +940,9 @@ cdef class _Sweep:
         cdef uint64_t t0 = ((n_lo - 1) >> 1) % KPERIOD
         cdef const uint64_t *sw = <const uint64_t *>self.seg
         cdef const uint64_t *pw = <const uint64_t *>self.pseg
+        cdef const uint64_t *ww = <const uint64_t *>self.weak
         if self.blocks.n == 0:
-            self.prime_count += nw_scan_bits(sw, pw, self.ksmall, self.kpoison, self.kcand, t0,
+            self.prime_count += nw_scan_bits(sw, pw, ww, self.ksmall, self.kpoison, self.kcand, t0,
                                              j0, length, self.cand, &ncand)
             return ncand
         while j0 < length:
@@ -906,7 +950,7 @@ cdef class _Sweep:
             piece = blocks_odd_left(&self.blocks, n_lo + 2 * j0, bi)
             if piece > length - j0:
                 piece = length - j0
-            c = nw_scan_bits(sw, pw, self.ksmall, self.kpoison, self.kcand, t0,
+            c = nw_scan_bits(sw, pw, ww, self.ksmall, self.kpoison, self.kcand, t0,
                              j0, j0 + piece, self.cand, &ncand)
             self.prime_count += c
             self.blocks.count[bi] += c
@@ -951,6 +995,7 @@ cdef class _Sweep:
         (see cofactor.h)."""
         cdef uint64_t i, j, n, s, m, p, nbatch = 0
         cdef uint8_t k, t, tp
+        cdef int w
         cdef uint8_t *todo = self.cstate   # per candidate: 0 drop, 1 Miller-Rabin, 2 batch
         for i in range(ncand):
             j = cand[i]
@@ -978,6 +1023,19 @@ cdef class _Sweep:
                     s = 0  # no shortcut (the square of a Wieferich prime may divide n)
                 else:
                     s *= p
+            if self.nweak and nw_bit_test(self.weak, j):
+                # the weak primes that divide n, each in its progression (else seg is set)
+                tp = t
+                for w in range(self.nweak):
+                    if n * self.weak_inv[w] <= self.weak_max[w]:
+                        if tp != NO_T and tp != self.weak_two[w]:
+                            tp = NO_T - 1  # two prime factors disagree
+                            break
+                        tp = self.weak_two[w]
+                        s *= self.weak_p[w]
+                if tp == NO_T - 1:
+                    continue
+                t = tp
             if t != NO_T and nw_ctz64(n - 1) < t:
                 continue  # ord_q(2) | n - 1 is impossible
             if s and s <= self.s_kill:
@@ -1119,6 +1177,7 @@ cdef class _Sweep:
             "miller_rabin": self.n_mr,
             "array_primes": self.na,
             "presieved_primes": self.pre_primes,
+            "weak_primes": self.nweak,
             "cached_orders": self.ncache,
         }
         counts = [self.blocks.count[i] for i in range(self.blocks.n)]

@@ -109,20 +109,20 @@ def _mark_bits(nbits, j, p, end):
         free(b)
 
 
-def _scan_bits(seg, prog, small, poison, scand, uint64_t t0, uint64_t j0, uint64_t j1):
+def _scan_bits(seg, prog, weak, small, poison, scand, uint64_t t0, uint64_t j0, uint64_t j1):
     """nw_scan_bits on bit lists given as Python ints (bit i = number i; the patterns are
     read from bit t0 on): (prime count, candidates): for tests."""
     cdef uint64_t nw = (max(j1, 1) + t0 + 63) // 64 + 3, ncand = 0, count, i
-    cdef uint64_t *w = <uint64_t *>calloc(5 * nw, 8)
+    cdef uint64_t *w = <uint64_t *>calloc(6 * nw, 8)
     cdef uint32_t *cand = <uint32_t *>malloc((j1 + 1) * sizeof(uint32_t))
     try:
         if w == NULL or cand == NULL:
             raise MemoryError()
-        for k, x in enumerate((seg, prog, small, poison, scand)):
+        for k, x in enumerate((seg, prog, weak, small, poison, scand)):
             for i in range(nw):
                 w[k * nw + i] = (x >> (64 * i)) & 0xFFFFFFFFFFFFFFFF
-        count = nw_scan_bits(w, w + nw, w + 2 * nw, w + 3 * nw, w + 4 * nw, t0, j0, j1,
-                             cand, &ncand)
+        count = nw_scan_bits(w, w + nw, w + 2 * nw, w + 3 * nw, w + 4 * nw, w + 5 * nw, t0,
+                             j0, j1, cand, &ncand)
         return count, [cand[i] for i in range(ncand)]
     finally:
         free(w)

@@ -11,12 +11,15 @@
 #include "sieve_bits.h"
 
 /* Classifies bits [j0, j1) of a sieved segment: seg (some prime hit n outside its
- * progression), prog (some prime hit n in its progression), and three periodic
+ * progression), prog (some prime hit n in its progression), weak (a prime too small to
+ * leave n = p * prime a pseudoprime hit n in its progression), and three periodic
  * patterns read from bit t0 + j: small (a small prime divides n), poison (a small prime
  * rules n out), scand (small primes in their progression divide n, and their product
  * is not too small to be a cofactor). Returns the number of primes (no bit set at all)
- * and appends the candidates (not ruled out, and prog or scand) to cand. */
-static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const uint64_t *small,
+ * and appends the candidates (not ruled out, and prog, scand, or weak with small) to
+ * cand. */
+static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const uint64_t *weak,
+                             const uint64_t *small,
                              const uint64_t *poison, const uint64_t *scand, uint64_t t0,
                              uint64_t j0, uint64_t j1, uint32_t *cand, uint64_t *ncand_out)
 {
@@ -29,8 +32,10 @@ static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const ui
             valid &= ~(uint64_t)0 << (j0 & 63);
         if (w == ((j1 - 1) >> 6) && (j1 & 63))
             valid &= ~(uint64_t)0 >> (64 - (j1 & 63));
-        count += (uint64_t)nw_popcount64(~(s | g | nw_window(small, o)) & valid);
-        c = ~(s | nw_window(poison, o)) & (g | nw_window(scand, o)) & valid;
+        uint64_t sm = nw_window(small, o);
+        count += (uint64_t)nw_popcount64(~(s | g | weak[w] | sm) & valid);
+        /* a weak hit makes a candidate with another prime factor it knows of */
+        c = ~(s | nw_window(poison, o)) & (g | nw_window(scand, o) | (weak[w] & sm)) & valid;
         while (c) {
             cand[ncand++] = (uint32_t)(64 * w + (uint64_t)nw_ctz64(c));
             c &= c - 1;

@@ -235,6 +235,25 @@ def test_presieve_plan_covers_each_prime_once():
         assert len(group) == 1 or common <= bpsw.PRESIEVE_GROUP_BITS
 
 
+# base-2 strong pseudoprimes with a weak pre-sieved factor (p <= s_kill: p * (a prime)
+# cannot be one there): alone, with a small pattern prime (7), with another sieving prime
+WEAK_FACTOR_SPSP = [
+    (104857391, 23), (305897131, 19), (925265551, 23 * 7), (1227133513, 23 * 89),
+    (1720630759, 23 * 103), (2112030361, 23 * 7), (3697673959, 23 * 7),
+]
+
+
+@pytest.mark.parametrize("n, known", WEAK_FACTOR_SPSP)
+@pytest.mark.parametrize("seg_bytes", [1 << 12, 1 << 21])
+def test_pseudoprimes_with_weak_factors_are_found(n, known, seg_bytes):
+    assert n % known == 0 and gmpy2.is_strong_prp(n, 2) and not gmpy2.is_prime(n)
+    a, b = n - 5000, n + 5000
+    count, found, stats = bpsw._sweep_impl(a, b, method="sieve", seg_bytes=seg_bytes)
+    assert stats["weak_primes"] >= 1
+    assert n in [x for x, _ in found]
+    assert (count, found) == bpsw._sweep_impl(a, b, method="direct")[:2]
+
+
 @pytest.mark.parametrize("limit", [-1, 312, 19.0, None])
 def test_presieve_limit_is_checked(limit):
     with pytest.raises(ValueError, match="presieve_limit"):
