@@ -307,7 +307,7 @@ cdef extern from "passlist.h" nogil:
 
 cdef extern from "cofactor.h" nogil:
     void nw_pow2_is_one_batch(const uint64_t *e, const uint64_t *m, uint64_t count,
-                              uint8_t *is_one)
+                              uint8_t *is_one, uint32_t *idx)
 
 
 cdef extern from "order_check.h" nogil:

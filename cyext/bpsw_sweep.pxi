@@ -112,6 +112,7 @@ cdef class _Sweep:
     cdef uint64_t *cf_e          # batched cofactor refutations: exponents, moduli, results
     cdef uint64_t *cf_m
     cdef uint8_t *cf_one
+    cdef uint32_t *cf_idx
     cdef uint32_t *cand
     # results
     cdef uint64_t prime_count
@@ -151,6 +152,7 @@ cdef class _Sweep:
         self.cf_e = NULL
         self.cf_m = NULL
         self.cf_one = NULL
+        self.cf_idx = NULL
         self.cand = NULL
         self.found = NULL
         self.blocks.count = NULL
@@ -186,6 +188,7 @@ cdef class _Sweep:
         free(self.cf_e)
         free(self.cf_m)
         free(self.cf_one)
+        free(self.cf_idx)
         free(self.cand)
         free(self.found)
 
@@ -227,12 +230,13 @@ cdef class _Sweep:
         self.cf_e = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
         self.cf_m = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
         self.cf_one = <uint8_t *>malloc(CHUNK)
+        self.cf_idx = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
         self.cand = <uint32_t *>malloc(self.scan_piece() * sizeof(uint32_t))
         if (self.seg == NULL or self.pseg == NULL or self.weak == NULL or self.qflt == NULL
                 or self.ev == NULL or self.saved == NULL or self.pend_j == NULL or self.pend_p == NULL
                 or self.cand == NULL or self.chk == NULL
                 or self.cstate == NULL or self.cf_e == NULL or self.cf_m == NULL
-                or self.cf_one == NULL):
+                or self.cf_one == NULL or self.cf_idx == NULL):
             raise MemoryError()
         self._build_small_pattern()
         self.nweak = 0
@@ -1060,7 +1064,7 @@ cdef class _Sweep:
                     todo[i] = 2
                     continue
             todo[i] = 1
-        nw_pow2_is_one_batch(self.cf_e, self.cf_m, nbatch, self.cf_one)
+        nw_pow2_is_one_batch(self.cf_e, self.cf_m, nbatch, self.cf_one, self.cf_idx)
         nbatch = 0
         for i in range(ncand):
             if todo[i] == 0:
@@ -1140,10 +1144,10 @@ cdef class _Sweep:
         cdef uint64_t spf_limit = self.ord_limit if self.ord_limit > self.array_limit else self.array_limit
         if spf_limit > nw_isqrt(self.last):
             spf_limit = nw_isqrt(self.last)
-        return (2 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
+        return (3 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
                 + KPERIOD + self.S
                 + self.S * sizeof(uint32_t) + self.scan_piece() * sizeof(uint32_t) + self.S // 16
-                + CHUNK * (2 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
+                + CHUNK * (3 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)
                 + self.na * (sizeof(uint32_t) + 3 * sizeof(uint64_t))
                 + self.nheads * sizeof(Entry *) + self.prog_cap * sizeof(ProgHit))

@@ -57,15 +57,17 @@ def _pow2_is_one(es, ms):
     cdef uint64_t *e = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
     cdef uint64_t *m = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
     cdef uint8_t *res = <uint8_t *>malloc(count + 1)
+    cdef uint32_t *idx = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
     try:
-        if e == NULL or m == NULL or res == NULL:
+        if e == NULL or m == NULL or res == NULL or idx == NULL:
             raise MemoryError()
         for k in range(count):
             e[k] = es[k]
             m[k] = ms[k]
-        nw_pow2_is_one_batch(e, m, count, res)
+        nw_pow2_is_one_batch(e, m, count, res, idx)
         return [bool(res[k]) for k in range(count)]
     finally:
+        free(idx)
         free(e)
         free(m)
         free(res)

@@ -27,18 +27,26 @@ static inline uint64_t nw_cf_step(uint64_t x, uint64_t m, uint64_t minv, uint64_
     return y ^ ((d ^ y) & (0 - bit));
 }
 
-/* is_one[i] = whether 2^e[i] = 1 (mod m[i]), for odd m[i] > 1. */
+/* is_one[i] = whether 2^e[i] = 1 (mod m[i]), for odd m[i] > 1; idx (count entries) is
+ * scratch. An exponent below 64 takes one division; the others are gathered in idx and
+ * raised four at a time, so that a short exponent does not wait on a long one. */
 static void nw_pow2_is_one_batch(const uint64_t *e, const uint64_t *m, uint64_t count,
-                                 uint8_t *is_one)
+                                 uint8_t *is_one, uint32_t *idx)
 {
-    uint64_t i = 0;
+    uint64_t i = 0, nlong = 0;
     int k, bit;
-    for (; i < count; i += 4) {
+    for (i = 0; i < count; i++) {
+        if (e[i] < 64)
+            is_one[i] = ((uint64_t)1 << e[i]) % m[i] == 1;
+        else
+            idx[nlong++] = (uint32_t)i;
+    }
+    for (i = 0; i < nlong; i += 4) {
         uint64_t mm[4], inv[4], one[4], x[4], ee[4], all = 0;
-        int lanes = count - i < 4 ? (int)(count - i) : 4;
+        int lanes = nlong - i < 4 ? (int)(nlong - i) : 4;
         for (k = 0; k < 4; k++) {
             /* idle lanes repeat lane 0 */
-            uint64_t src = i + (k < lanes ? (uint64_t)k : 0);
+            uint64_t src = idx[i + (k < lanes ? (uint64_t)k : 0)];
             mm[k] = m[src];
             ee[k] = e[src];
             inv[k] = nw_inv64(mm[k]);
@@ -61,7 +69,7 @@ static void nw_pow2_is_one_batch(const uint64_t *e, const uint64_t *m, uint64_t 
             x[3] = x3;
         }
         for (k = 0; k < lanes; k++)
-            is_one[i + k] = x[k] == one[k];
+            is_one[idx[i + k]] = x[k] == one[k];
     }
 }
 

@@ -75,6 +75,18 @@ def test_pow2_batch_agrees_with_pow(pairs):
     assert bpsw._pow2_is_one(es, ms) == [pow(2, e, m) == 1 for e, m in pairs]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 130), st.integers(0, TWO64 - 1)),
+                          st.integers(1, 1 << 20).map(lambda k: 2 * k + 1)),
+                max_size=40))
+def test_pow2_batch_mixes_short_and_long_exponents(pairs):
+    # exponents below 64 take a division, the others the Montgomery lanes; small moduli
+    # so that 2^e = 1 happens
+    es = [e for e, _ in pairs]
+    ms = [m for _, m in pairs]
+    assert bpsw._pow2_is_one(es, ms) == [pow(2, e, m) == 1 for e, m in pairs]
+
+
 def test_pow2_batch_sees_ones():
     # 2^(ord) = 1: 2^10 = 1 mod 11 * 31 (= 341), 2^64 = 1 mod 2^64 - 1, 2^0 = 1
     ms = [341, TWO64 - 1, 3, 2**61 - 1, 7]
