@@ -119,6 +119,7 @@ cdef enum:
     QFLT_BITS = 4096         # filter of the bucket primes' progression hits (see _Sweep.qflt)
     STAGE = 1024             # hits staged by _Sweep.stage_hits before they are filed
     MAX_PRESIEVE = 64        # pre-sieved primes at most (see _Presieve)
+    MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
 
 

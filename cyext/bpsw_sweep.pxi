@@ -71,17 +71,22 @@ cdef class _Sweep:
     cdef _Presieve pre
     cdef int pre_primes, pre_groups
     cdef uint32_t first_array
-    # weak pre-sieved primes: p <= s_kill, so that n = p * (a prime) is no pseudoprime; their
-    # progression hits set weak, not pseg (see presieved_progressions), and test_chunk
-    # finds them again by division: p, 2^64 / p rounded down, p^-1 mod 2^64, and the
-    # 2-adic valuation of ord_p(2)
+    # weak hits of the pre-sieved primes: a progression hit on n = p m is weak when n
+    # cannot be a pseudoprime if m is prime, that is unless m divides 2^(p-1) - 1 (a
+    # prime m needs ord_m(2) | p - 1): but for the few strong ones (their odd indexes
+    # (n - 1) / 2 in strong_u[a][:nstrong[a]], ascending, the next at strong_at[a]), every
+    # hit of a prime with a known factorisation of 2^(p-1) - 1 (has_table[a]) is weak.
+    # Weak hits set weak, not pseg (see presieved_progressions); test_chunk finds their
+    # primes again by division (p | n when n * p^-1 mod 2^64 <= pre_max[a] = (2^64 - 1) /
+    # p). nweak: the primes with weak hits (none: the weak bits are never set).
     cdef uint8_t *weak
     cdef int nweak
-    cdef uint8_t pre_weak[MAX_PRESIEVE]
-    cdef uint32_t weak_p[MAX_PRESIEVE]
-    cdef uint64_t weak_max[MAX_PRESIEVE]
-    cdef uint64_t weak_inv[MAX_PRESIEVE]
-    cdef uint8_t weak_two[MAX_PRESIEVE]
+    cdef uint8_t has_table[MAX_PRESIEVE]
+    cdef uint64_t strong_u[MAX_PRESIEVE][MAX_STRONG]
+    cdef int nstrong[MAX_PRESIEVE]
+    cdef int strong_at[MAX_PRESIEVE]
+    cdef uint64_t pre_max[MAX_PRESIEVE]
+    cdef uint64_t pre_inv[MAX_PRESIEVE]
     # primes below the array limit: stride, progression stride, next offsets
     cdef uint32_t *ap
     cdef uint64_t *apm
@@ -113,7 +118,7 @@ cdef class _Sweep:
     cdef uint64_t *cf_m
     cdef uint8_t *cf_one
     cdef uint32_t *cf_idx
-    cdef uint32_t *cand
+    cdef uint32_t *cand          # a scan piece's candidates (and a spare slot: see nw_scan_bits)
     # results
     cdef uint64_t prime_count
     cdef Blocks blocks           # per-block prime counts (blocks.n == 0: not wanted)
@@ -231,7 +236,7 @@ cdef class _Sweep:
         self.cf_m = <uint64_t *>malloc(CHUNK * sizeof(uint64_t))
         self.cf_one = <uint8_t *>malloc(CHUNK)
         self.cf_idx = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
-        self.cand = <uint32_t *>malloc(self.scan_piece() * sizeof(uint32_t))
+        self.cand = <uint32_t *>malloc((self.scan_piece() + 1) * sizeof(uint32_t))
         if (self.seg == NULL or self.pseg == NULL or self.weak == NULL or self.qflt == NULL
                 or self.ev == NULL or self.saved == NULL or self.pend_j == NULL or self.pend_p == NULL
                 or self.cand == NULL or self.chk == NULL
@@ -239,16 +244,28 @@ cdef class _Sweep:
                 or self.cf_one == NULL or self.cf_idx == NULL):
             raise MemoryError()
         self._build_small_pattern()
+        self.plan_weak_hits()
+
+    def plan_weak_hits(self):
+        """Fills has_table, strong_u, nstrong, strong_at, pre_max, pre_inv and nweak (see
+        their declarations)."""
+        lo, last = int(self.lo), int(self.last)  # exact (Python) integers below
         self.nweak = 0
         for a in range(self.pre_primes):
-            p = self.pre.p[a]
-            self.pre_weak[a] = p <= self.s_kill
-            if self.pre_weak[a]:
-                self.weak_p[self.nweak] = p
-                self.weak_max[self.nweak] = U64_MAX // p
-                self.weak_inv[self.nweak] = nw_inv64(p)
-                self.weak_two[self.nweak] = self.pre.two[a]
-                self.nweak += 1
+            p = int(self.pre.p[a])
+            half_pm = int(self.pre.half_pm[a])
+            factors = _FACTORS_OF_2_TO_D_MINUS_1.get(p - 1)
+            self.has_table[a] = factors is not None
+            self.nweak += factors is not None
+            # the progression hits n = p m (n = p mod 2 half_pm) with m | 2^(p-1) - 1
+            strong = sorted((p * m - 1) // 2 for m in set(factors or ())
+                            if lo <= p * m <= last and (p * m - p) % (2 * half_pm) == 0)
+            self.nstrong[a] = len(strong)
+            self.strong_at[a] = 0
+            for i, u in enumerate(strong):
+                self.strong_u[a][i] = u
+            self.pre_max[a] = U64_MAX // p
+            self.pre_inv[a] = nw_inv64(p)
 
     cdef inline uint64_t scan_piece(self) noexcept nogil:
         """Odd numbers scanned, and their candidates tested, at a time (see scan)."""
@@ -891,27 +908,33 @@ cdef class _Sweep:
         """Records the progression hits of the pre-sieved primes in the segment (those
         their patterns leave out: see presieve.h) on the numbers still alive: ruled out
         if a small prime factor (kp) disagrees with p on the 2-adic valuation of the order
-        of 2; else in weak for a weak prime (a second weak prime makes the number a
-        candidate, as pseg with a product of 1), in pseg and ev for the others."""
-        cdef uint64_t u0 = (n_lo - 1) >> 1, period, g
+        of 2; else in pseg and ev for a strong hit, in weak for a weak one (a second weak
+        hit makes the number a candidate, as pseg with a product of 1)."""
+        cdef uint64_t u0 = (n_lo - 1) >> 1, period, g, next_strong
         cdef uint32_t p
         cdef uint8_t k, two, kt
-        cdef bint weak
+        cdef bint table, strong
         cdef int a
         for a in range(self.pre_primes):
             p = self.pre.p[a]
             period = self.pre.half_pm[a]
             two = self.pre.two[a]
-            weak = self.pre_weak[a]
+            table = self.has_table[a]
             # the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod period)
             g = (period + (p >> 1) - u0 % period) % period
             while g < length:
+                strong = not table
+                if table and self.strong_at[a] < self.nstrong[a]:
+                    next_strong = self.strong_u[a][self.strong_at[a]]
+                    if next_strong <= u0 + g:
+                        strong = next_strong == u0 + g
+                        self.strong_at[a] += 1
                 if not nw_bit_test(self.seg, g):
                     k = kp[g]
                     kt = self.ktwo[k & K_MASK]
                     if (k & K_POISON) or (kt != NO_T and kt != two):
                         nw_bit_set(self.seg, g)
-                    elif not weak:
+                    elif strong:
                         self.prog_hit(g, p)
                     elif nw_bit_test(self.weak, g):
                         self.prog_hit(g, 1)
@@ -997,7 +1020,7 @@ cdef class _Sweep:
                         const uint8_t *kp) noexcept nogil:
         """test_candidates() of at most CHUNK candidates. Cofactor refutations are batched
         (see cofactor.h)."""
-        cdef uint64_t i, j, n, s, m, p, nbatch = 0
+        cdef uint64_t i, j, n, s, m, p, ev, nbatch = 0
         cdef uint8_t k, t, tp
         cdef int w
         cdef uint8_t *todo = self.cstate   # per candidate: 0 drop, 1 Miller-Rabin, 2 batch
@@ -1008,6 +1031,7 @@ cdef class _Sweep:
             self.n_candidates += 1
             todo[i] = 0
             s = self.kprod[k & K_MASK]
+            ev = 1
             # t: the 2-adic valuation of ord_q(2) for the known prime factors q of n, which
             # every prime factor of a strong pseudoprime shares (NO_T: unknown)
             t = self.ktwo[k & K_MASK]
@@ -1017,6 +1041,7 @@ cdef class _Sweep:
                 # n = s * m, s the product of the primes that hit n (in their
                 # progressions), m prime or 1 (or n has a square factor)
                 p = self.ev[j]
+                ev = p
                 tp = self.two_of(p)
                 if tp != NO_T:  # p is one prime (below 2^32; s below 2^18)
                     if t != NO_T and t != tp:
@@ -1028,15 +1053,16 @@ cdef class _Sweep:
                 else:
                     s *= p
             if self.nweak and nw_bit_test(self.weak, j):
-                # the weak primes that divide n, each in its progression (else seg is set)
+                # the pre-sieved primes that divide n (each in its progression, else seg is
+                # set) and are not in ev: those of the weak hits
                 tp = t
-                for w in range(self.nweak):
-                    if n * self.weak_inv[w] <= self.weak_max[w]:
-                        if tp != NO_T and tp != self.weak_two[w]:
+                for w in range(self.pre_primes):
+                    if n * self.pre_inv[w] <= self.pre_max[w] and (ev == 0 or ev % self.pre.p[w]):
+                        if tp != NO_T and tp != self.pre.two[w]:
                             tp = NO_T - 1  # two prime factors disagree
                             break
-                        tp = self.weak_two[w]
-                        s *= self.weak_p[w]
+                        tp = self.pre.two[w]
+                        s *= self.pre.p[w]
                 if tp == NO_T - 1:
                     continue
                 t = tp

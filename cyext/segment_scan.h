@@ -36,6 +36,11 @@ static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const ui
         count += (uint64_t)nw_popcount64(~(s | g | weak[w] | sm) & valid);
         /* a weak hit makes a candidate with another prime factor it knows of */
         c = ~(s | nw_window(poison, o)) & (g | nw_window(scand, o) | (weak[w] & sm)) & valid;
+        /* most words hold no candidate or one: the first is written without a branch
+         * (kept only if there is one), a loop takes the rest */
+        cand[ncand] = (uint32_t)(64 * w + (uint64_t)nw_ctz64(c | ((uint64_t)1 << 63)));
+        ncand += c != 0;
+        c &= c - 1;
         while (c) {
             cand[ncand++] = (uint32_t)(64 * w + (uint64_t)nw_ctz64(c));
             c &= c - 1;

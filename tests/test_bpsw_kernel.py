@@ -254,6 +254,23 @@ def test_pseudoprimes_with_weak_factors_are_found(n, known, seg_bytes):
     assert (count, found) == bpsw._sweep_impl(a, b, method="direct")[:2]
 
 
+# base-2 strong pseudoprimes p * m with p pre-sieved and m a prime factor of 2^(p-1) - 1:
+# the strong hits of the pre-sieve (see _Sweep.plan_weak_hits); every other hit is weak
+STRONG_HIT_SPSP = [(233017, 43, 5419), (8388607, 47, 178481), (178956971, 59, 3033169),
+                   (733007751851, 83, 8831418697), (3002399751580331, 107, 28059810762433)]
+
+
+@pytest.mark.parametrize("n, p, m", STRONG_HIT_SPSP)
+def test_strong_hits_of_the_presieve_are_found(n, p, m):
+    assert n == p * m and (2 ** (p - 1) - 1) % m == 0 and gmpy2.is_strong_prp(n, 2)
+    a, b = n - 3000, n + 3000
+    for knobs in ({}, {"seg_bytes": 1 << 10}):
+        count, found, stats = bpsw._sweep_impl(a, b, method="sieve", **knobs)
+        assert stats["presieved_primes"] > 0 and stats["weak_primes"] > 0
+        assert n in [x for x, _ in found]
+        assert (count, found) == bpsw._sweep_impl(a, b, method="direct")[:2]
+
+
 @pytest.mark.parametrize("limit", [-1, 312, 19.0, None])
 def test_presieve_limit_is_checked(limit):
     with pytest.raises(ValueError, match="presieve_limit"):

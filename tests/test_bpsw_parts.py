@@ -2,6 +2,8 @@
 wheel prime generator (primegen.h) and the batched modular checks (order_check.h,
 cofactor.h). The sweeps themselves are tested in test_bpsw_kernel.py."""
 
+import math
+
 import gmpy2
 import pytest
 from hypothesis import given, settings
@@ -73,6 +75,15 @@ def test_pow2_batch_agrees_with_pow(pairs):
     es = [e for e, _ in pairs]
     ms = [m for _, m in pairs]
     assert bpsw._pow2_is_one(es, ms) == [pow(2, e, m) == 1 for e, m in pairs]
+
+
+def test_factors_of_two_to_the_d_minus_one():
+    # the table behind the pre-sieve's weak hits: complete factorisations into primes
+    table = bpsw._FACTORS_OF_2_TO_D_MINUS_1
+    assert sorted(table) == [p - 1 for p in range(19, 128) if gmpy2.is_prime(p)]
+    for d, factors in table.items():
+        assert math.prod(factors) == 2**d - 1
+        assert all(gmpy2.is_prime(q) for q in factors)
 
 
 @settings(max_examples=60, deadline=None)
