@@ -910,18 +910,31 @@ cdef class _Sweep:
         if a small prime factor (kp) disagrees with p on the 2-adic valuation of the order
         of 2; else in pseg and ev for a strong hit, in weak for a weak one (a second weak
         hit makes the number a candidate, as pseg with a product of 1)."""
-        cdef uint64_t u0 = (n_lo - 1) >> 1, period, g, next_strong
+        cdef uint64_t u0 = (n_lo - 1) >> 1, period, g, next_strong, t
         cdef uint32_t p
         cdef uint8_t k, two, kt
-        cdef bint table, strong
+        cdef const uint8_t *dead
+        cdef bint table, strong, ruled
         cdef int a
         for a in range(self.pre_primes):
             p = self.pre.p[a]
             period = self.pre.half_pm[a]
             two = self.pre.two[a]
             table = self.has_table[a]
-            # the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod period)
+            # whether a small prime factor rules n out, from bit arrays an eighth the size
+            # of the pattern's bytes: the dead bits of the primes whose order of 2 has the
+            # 2-adic valuation of p's (by p mod 8 = 7, 3, 5 for valuations 0, 1, 2: see
+            # dead_for), or for a valuation above 3, which no small prime has, any small
+            # prime factor (ksmall: poison or not, it rules n out)
+            dead = NULL
+            if two <= 2:
+                dead = self.kdeadbits + (3 if two == 0 else two) * DEAD_STRIDE
+            elif two > 3:
+                dead = <const uint8_t *>self.ksmall
+            # the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod period), and its place
+            # t in the pattern
             g = (period + (p >> 1) - u0 % period) % period
+            t = (u0 + g) % KPERIOD
             while g < length:
                 strong = not table
                 if table and self.strong_at[a] < self.nstrong[a]:
@@ -930,9 +943,13 @@ cdef class _Sweep:
                         strong = next_strong == u0 + g
                         self.strong_at[a] += 1
                 if not nw_bit_test(self.seg, g):
-                    k = kp[g]
-                    kt = self.ktwo[k & K_MASK]
-                    if (k & K_POISON) or (kt != NO_T and kt != two):
+                    if dead != NULL:
+                        ruled = nw_bit_test(dead, t)
+                    else:
+                        k = kp[g]
+                        kt = self.ktwo[k & K_MASK]
+                        ruled = (k & K_POISON) or (kt != NO_T and kt != two)
+                    if ruled:
                         nw_bit_set(self.seg, g)
                     elif strong:
                         self.prog_hit(g, p)
@@ -941,6 +958,9 @@ cdef class _Sweep:
                     else:
                         nw_bit_set(self.weak, g)
                 g += period
+                t += period
+                if t >= KPERIOD:
+                    t -= KPERIOD
 
     cdef void flush_checks(self, uint64_t n_lo, uint64_t npend) noexcept nogil:
         """Applies the pending hits of primes whose order is not tabulated: each hit on a
