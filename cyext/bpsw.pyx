@@ -33,9 +33,16 @@ order on one is not checked.
 
 No bit set (and no small prime) is a prime, exactly: every composite has a prime
 factor below its square root, and the marks left out above fall on numbers with a
-small prime. A segment is 2^18 odd numbers, 32 KB of bits (the L1 data cache). Primes
-below the segment length are sieved from arrays (sieve_bits.h), larger ones from
-buckets (pending hits per segment, buckets.h). ord_p(2) is tabulated for primes up to
+small prime. A segment is 2^21 odd numbers, 256 KB of bits (the second-level cache;
+longer segments spread each array prime's per-segment work over more marks). Far from
+0 a segment starts as the OR of the periodic patterns of the primes 19..127 (their
+multiples outside their progressions, presieve.h), whose progression hits are then
+recorded on the numbers still alive. Such a hit on n = p m is strong only if m divides
+2^(p-1) - 1 (a table of those factors), as a prime m must; every other one is weak: it
+sets a third bit, weak, which makes n a candidate only together with another factor
+it knows of (pseg, a small prime, a second weak hit), and the candidate test finds the
+weak primes again by division. Primes below the segment length are sieved from arrays
+(sieve_bits.h), larger ones from buckets (pending hits per segment, buckets.h). ord_p(2) is tabulated for primes up to
 an order limit; a hit of a larger prime on a number not yet ruled out is checked
 directly (2^(n-1) = 1 mod p), in batches (order_check.h), and so are the cofactor
 refutations (cofactor.h). The sieving primes come from a mod-30 wheel
@@ -43,7 +50,7 @@ sieve (primegen.h); a segment is classified by segment_scan.h.
 
 Memory is bounded whatever the range: the range is cut into passes whose bucket
 entries are expected to fit max_entries 4-byte slots (DEFAULT_MAX_ENTRIES = 2^25: at
-most about 128 MB of buckets, plus 7 to 12 MB of tables, reported as table_bytes). An
+most about 128 MB of buckets, plus 13 to 23 MB of tables, reported as table_bytes). An
 entry is the prime and its hit's offset (8 bytes), or far from 0, where that halves the
 passes, the prime alone (4 bytes; the hit is recomputed, a division). Fewer, longer
 passes matter far from 0, where streaming the primes up to sqrt(b) dominates: passes are

@@ -43,7 +43,8 @@ def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
                 ord_limit=DEFAULT_ORDER_LIMIT, max_entries=DEFAULT_MAX_ENTRIES, pass_len=None,
                 array_limit=None, block=None, entry_bytes=None, set_passes=None,
                 presieve_limit=DEFAULT_PRESIEVE_LIMIT):
-    """sweep() with its tuning knobs exposed (for tests and benchmarks); returns
+    """sweep() with its tuning knobs exposed (for tests and benchmarks: presieve_limit=0
+    turns the pre-sieve off, see presieve.h); returns
     (prime count, pseudoprimes, statistics). With block, statistics["block_counts"] holds
     the prime count of each block [a + i*block, min(a + (i+1)*block, b)), counted in the
     same pass."""
