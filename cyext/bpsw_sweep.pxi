@@ -260,6 +260,8 @@ cdef class _Sweep:
             # the progression hits n = p m (n = p mod 2 half_pm) with m | 2^(p-1) - 1
             strong = sorted((p * m - 1) // 2 for m in set(factors or ())
                             if lo <= p * m <= last and (p * m - p) % (2 * half_pm) == 0)
+            if len(strong) > MAX_STRONG:
+                raise RuntimeError(f"bpsw sweep: {len(strong)} strong hits of {p}, at most {MAX_STRONG}")
             self.nstrong[a] = len(strong)
             self.strong_at[a] = 0
             for i, u in enumerate(strong):

@@ -84,6 +84,7 @@ def test_factors_of_two_to_the_d_minus_one():
     for d, factors in table.items():
         assert math.prod(factors) == 2**d - 1
         assert all(gmpy2.is_prime(q) for q in factors)
+        assert len(set(factors)) <= 16  # MAX_STRONG in bpsw.pyx
 
 
 @settings(max_examples=60, deadline=None)
