@@ -3,10 +3,12 @@
 
 # ---------------------------------------------------------------- pre-sieve
 
-# The prime factors of 2^d - 1 (with repeats) for d = p - 1, p a prime from 19 to 127, found
-# by Pollard's rho on 2^(d/2) - 1 and 2^(d/2) + 1 (tests/test_bpsw_parts.py checks them).
-# A progression hit of a pre-sieved prime p on n = p m with m prime leaves n a pseudoprime
-# only if m divides 2^(p-1) - 1 (see _Sweep.plan_weak_hits): one of these.
+# The prime factors of 2^d - 1 (with repeats) for d = p - 1, p a prime from 19 to 127, and
+# for d = s - 1, s = 33 and 65 (the products of small primes that agree on the 2-adic
+# valuation of their orders), found by Pollard's rho on 2^(d/2) - 1 and 2^(d/2) + 1
+# (tests/test_bpsw_parts.py checks them). n = s m, m prime, is a pseudoprime only if m
+# divides 2^(s-1) - 1: for a pre-sieved prime s = p (see _Sweep.plan_weak_hits), and for a
+# product of small primes (see _Sweep._build_small_pattern).
 _FACTORS_OF_2_TO_D_MINUS_1 = {
     18: (3, 3, 3, 7, 19, 73),
     22: (3, 23, 89, 683),
@@ -32,6 +34,8 @@ _FACTORS_OF_2_TO_D_MINUS_1 = {
     108: (3, 3, 3, 3, 5, 7, 13, 19, 37, 73, 109, 87211, 246241, 262657, 279073),
     112: (3, 5, 17, 29, 43, 113, 127, 257, 5153, 15790321, 54410972897),
     126: (3, 3, 3, 7, 7, 19, 43, 73, 127, 337, 5419, 92737, 649657, 77158673929),
+    32: (3, 5, 17, 257, 65537),
+    64: (3, 5, 17, 257, 641, 65537, 6700417),
 }
 
 

@@ -311,9 +311,12 @@ cdef class _Sweep:
         for m in range(64):
             mixed[m] = _KMIXED[m]
             # n = s * q with q > 2^(s-1) - 1 for every n in the sweep (s < 64 is at most
-            # 55 here, a product of distinct small primes: no overflow)
+            # 55 here, a product of distinct small primes: no overflow), or above every
+            # prime factor of 2^(s-1) - 1 where the table has them
             s = _KPROD[m]
             kill[m] = m != 0 and s < 64 and s * ((<uint64_t>1 << (s - 1)) - 1) < self.lo
+            if m != 0 and not kill[m] and s - 1 in _FACTORS_OF_2_TO_D_MINUS_1:
+                kill[m] = s * max(_FACTORS_OF_2_TO_D_MINUS_1[s - 1]) < self.lo
         # The pattern and its bit arrays depend only on the segment size and which products
         # are too small; build them once per process for each (small audits sweep many
         # short ranges).
@@ -759,6 +762,17 @@ cdef class _Sweep:
         L = self.ord_table[(p - 1) >> 1]
         return <uint8_t>nw_ctz64(L) if L else NO_T
 
+    cdef inline bint ruled_by_small(self, const uint8_t *kp, uint64_t j, uint8_t two) noexcept nogil:
+        """Whether n at offset j (kp: the segment's pattern bytes), hit by a prime whose
+        order of 2 has 2-adic valuation two (NO_T: unknown) in its progression, cannot be
+        a pseudoprime for its small prime factors: one rules n out, or they disagree with
+        two. Such an n has a small prime factor, so it is no prime either."""
+        cdef uint8_t k = kp[j], kt
+        if k & K_POISON:
+            return True
+        kt = self.ktwo[k & K_MASK]
+        return two != NO_T and kt != NO_T and kt != two
+
     cdef inline void prog_hit(self, uint64_t j, uint32_t p) noexcept nogil:
         """Records that p hits offset j in its progression: ev[j] is the product of those
         primes, or 0 if it passes 32 bits (test_chunk then has no shortcut)."""
@@ -819,7 +833,11 @@ cdef class _Sweep:
         prog0 = self.prog_pos
         while self.prog_pos < self.nprog and self.prog[self.prog_pos].idx < end:
             j = self.prog[self.prog_pos].idx - base
-            self.prog_hit(j, <uint32_t>self.prog[self.prog_pos].p)
+            p = <uint32_t>self.prog[self.prog_pos].p
+            if self.ruled_by_small(kp, j, self.two_of(p)):
+                nw_bit_set(seg, j)
+            else:
+                self.prog_hit(j, p)
             nw_bit_set(self.qflt, j & (QFLT_BITS - 1))
             self.prog_pos += 1
         # 2. array primes: every multiple, then the bits at the progression hits are put
@@ -840,7 +858,8 @@ cdef class _Sweep:
             if nsaved:
                 g = self.ag_off[a]
                 for ie in range(nsaved):
-                    if not self.saved[ie]:  # else ruled out already: nothing to record
+                    # else ruled out already, or by a small prime factor: the mark stays
+                    if not self.saved[ie] and not self.ruled_by_small(kp, g, self.two_of(stride)):
                         nw_bit_clear(seg, g)
                         self.prog_hit(g, <uint32_t>stride)
                     g += period
@@ -914,7 +933,7 @@ cdef class _Sweep:
         hit makes the number a candidate, as pseg with a product of 1)."""
         cdef uint64_t u0 = (n_lo - 1) >> 1, period, g, next_strong, t
         cdef uint32_t p
-        cdef uint8_t k, two, kt
+        cdef uint8_t two
         cdef const uint8_t *dead
         cdef bint table, strong, ruled
         cdef int a
@@ -948,9 +967,7 @@ cdef class _Sweep:
                     if dead != NULL:
                         ruled = nw_bit_test(dead, t)
                     else:
-                        k = kp[g]
-                        kt = self.ktwo[k & K_MASK]
-                        ruled = (k & K_POISON) or (kt != NO_T and kt != two)
+                        ruled = self.ruled_by_small(kp, g, two)
                     if ruled:
                         nw_bit_set(self.seg, g)
                     elif strong:
