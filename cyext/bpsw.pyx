@@ -128,6 +128,8 @@ cdef enum:
     MAX_PRESIEVE = 64        # pre-sieved primes at most (see _Presieve)
     MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
+    L1_BLOCK_BITS = 1 << 19  # the array primes below SMALL_ARRAY_PRIME mark a segment in
+    SMALL_ARRAY_PRIME = 1 << 14  # blocks of this many bits (64 KB: measured, see README)
 
 
 cdef extern from "bitops.h" nogil:

@@ -93,6 +93,7 @@ cdef class _Sweep:
     cdef uint64_t *am_off
     cdef uint64_t *ag_off
     cdef int na
+    cdef int na_small            # the array primes below SMALL_ARRAY_PRIME (the first ones)
     # orders of bucket primes, in the order the generator yields them
     cdef uint32_t *ord_cache
     cdef uint64_t ncache, cache_cap
@@ -466,6 +467,7 @@ cdef class _Sweep:
         if limit > sp_max + 1:
             limit = sp_max + 1
         self.na = 0
+        self.na_small = 0
         self.am_off = <uint64_t *>malloc(8 * sizeof(uint64_t))
         self.ag_off = <uint64_t *>malloc(8 * sizeof(uint64_t))
         if self.am_off == NULL or self.ag_off == NULL:
@@ -495,6 +497,8 @@ cdef class _Sweep:
                 self.ap[self.na] = p
                 self.apm[self.na] = (<uint64_t>p * M) >> 1
                 self.na += 1
+                if p < SMALL_ARRAY_PRIME:
+                    self.na_small = self.na
         gen_free(&g)
         return 0
 
@@ -840,31 +844,14 @@ cdef class _Sweep:
                 self.prog_hit(j, p)
             nw_bit_set(self.qflt, j & (QFLT_BITS - 1))
             self.prog_pos += 1
-        # 2. array primes: every multiple, then the bits at the progression hits are put
-        # back as they were before (a progression repeats every M/2 multiples, often
-        # fewer than eight: stopping the marking at each hit would cost more)
-        for a in range(self.na):
-            stride = self.ap[a]
-            j = self.am_off[a]
-            g = self.ag_off[a]
-            nsaved = 0
-            if g < length:
-                period = self.apm[a]
-                while g < length:
-                    self.saved[nsaved] = <uint8_t>nw_bit_test(seg, g)
-                    nsaved += 1
-                    g += period
-            j = nw_mark_bits(seg, j, stride, length)
-            if nsaved:
-                g = self.ag_off[a]
-                for ie in range(nsaved):
-                    # else ruled out already, or by a small prime factor: the mark stays
-                    if not self.saved[ie] and not self.ruled_by_small(kp, g, self.two_of(stride)):
-                        nw_bit_clear(seg, g)
-                        self.prog_hit(g, <uint32_t>stride)
-                    g += period
-            self.am_off[a] = j - self.S if j >= self.S else 0
-            self.ag_off[a] = g - self.S if g >= self.S else 0
+        # 2. array primes: the small ones a first-level cache block at a time (each of
+        # them crosses the block many times), then the others over the whole segment
+        j = 0
+        while j < length:
+            end = j + L1_BLOCK_BITS if length - j > L1_BLOCK_BITS else length
+            self.mark_array(0, self.na_small, end, end == length, kp)
+            j = end
+        self.mark_array(self.na_small, self.na, length, True, kp)
         # 3. bucket primes: multiples
         b = self.take_bucket(s, &nent)
         while b != NULL:
@@ -923,6 +910,42 @@ cdef class _Sweep:
         if n_lo <= 17:
             self.fix_small_primes(n_lo, length, kp)
         return 0
+
+    cdef void mark_array(self, int a0, int a1, uint64_t end, bint last,
+                         const uint8_t *kp) noexcept nogil:
+        """Array primes a0..a1-1 mark every multiple below offset end, then the bits at
+        their progression hits are put back as they were before (a progression repeats
+        every M/2 multiples, often fewer than eight: stopping the marking at each hit would
+        cost more). With last (end is the segment's length), their offsets move to the
+        next segment."""
+        cdef uint64_t j, g, g0, stride, period, nsaved, ie
+        cdef int a
+        for a in range(a0, a1):
+            stride = self.ap[a]
+            j = self.am_off[a]
+            g = g0 = self.ag_off[a]
+            nsaved = 0
+            if g < end:
+                period = self.apm[a]
+                while g < end:
+                    self.saved[nsaved] = <uint8_t>nw_bit_test(self.seg, g)
+                    nsaved += 1
+                    g += period
+            j = nw_mark_bits(self.seg, j, stride, end)
+            if nsaved:
+                g = g0
+                for ie in range(nsaved):
+                    # else ruled out already, or by a small prime factor: the mark stays
+                    if not self.saved[ie] and not self.ruled_by_small(kp, g, self.two_of(stride)):
+                        nw_bit_clear(self.seg, g)
+                        self.prog_hit(g, <uint32_t>stride)
+                    g += period
+            if last:
+                self.am_off[a] = j - self.S if j >= self.S else 0
+                self.ag_off[a] = g - self.S if g >= self.S else 0
+            else:
+                self.am_off[a] = j
+                self.ag_off[a] = g
 
     cdef void presieved_progressions(self, uint64_t n_lo, uint64_t length,
                                      const uint8_t *kp) noexcept nogil:

@@ -309,6 +309,17 @@ def test_sieve_paths_agree(a, b):
                                     **knobs)[:2] == reference
 
 
+@pytest.mark.parametrize("a", [10**12, 2**50, 3 * 10**15])
+def test_segments_of_several_cache_blocks_agree_with_small_segments(a):
+    # default segments (2^21 odd numbers) mark their small array primes in blocks of 2^19;
+    # segments of 2^15 (checked against gmpy2 above) never need more than one
+    b = a + 12 * 10**6
+    default = bpsw._sweep_impl(a, b, method="sieve")
+    small = bpsw._sweep_impl(a, b, method="sieve", seg_bytes=1 << 15)
+    assert default[2]["pass_len"] > 4 * (1 << 19)
+    assert default[:2] == small[:2]
+
+
 def test_known_pseudoprime_counts_in_a_window():
     # every base-2 strong pseudoprime below 10^7, found through tiny segments and passes
     count, found, _ = bpsw._sweep_impl(0, 10**7, method="sieve", seg_bytes=4096, pass_len=1 << 16)
