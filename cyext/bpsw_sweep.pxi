@@ -327,7 +327,8 @@ cdef class _Sweep:
             pt = _SmallPattern(self.S, self.pattern_words())
             kpat = pt.kpat
             with nogil:
-                for t in range(total):
+                # one period, then copies of it (a segment may be longer than a period)
+                for t in range(KPERIOD):
                     mask = 0
                     poison = 0
                     for i in range(NSMALL):
@@ -348,6 +349,10 @@ cdef class _Sweep:
                         kpat[t] = mask | K_KILL
                     else:
                         kpat[t] = mask
+                t = KPERIOD
+                while t < total:
+                    memcpy(kpat + t, kpat, KPERIOD if total - t > KPERIOD else total - t)
+                    t += KPERIOD
             self._pattern_bits(pt)
             _PATTERN_CACHE[key] = pt
         # borrowed: the sweep only reads them, and keeps pt alive
