@@ -1233,7 +1233,8 @@ cdef class _Sweep:
 
     cdef uint64_t table_bytes(self):
         """Bytes of the sweep's own tables besides the buckets (the order table and the
-        pre-sieve patterns, shared by every sweep, not counted: 8 MB and 40 KB at most)."""
+        pre-sieve patterns, shared by every sweep, not counted: 8 MB at most, and 35 KB at
+        the default limit, reported as presieve_bytes)."""
         cdef uint64_t spf_limit = self.ord_limit if self.ord_limit > self.array_limit else self.array_limit
         if spf_limit > nw_isqrt(self.last):
             spf_limit = nw_isqrt(self.last)
@@ -1274,6 +1275,7 @@ cdef class _Sweep:
             "miller_rabin": self.n_mr,
             "array_primes": self.na,
             "presieved_primes": self.pre_primes,
+            "presieve_bytes": self.pre.nbytes if self.pre is not None else 0,
             "weak_primes": self.nweak,
             "cached_orders": self.ncache,
         }

@@ -11,8 +11,9 @@
 #include "sieve_bits.h"
 
 /* Classifies bits [j0, j1) of a sieved segment: seg (some prime hit n outside its
- * progression), prog (some prime hit n in its progression), weak (a prime too small to
- * leave n = p * prime a pseudoprime hit n in its progression), and three periodic
+ * progression), prog (some prime hit n in its progression), weak (a pre-sieved prime p
+ * hit n = p m in its progression, but n is no pseudoprime if m is prime: see
+ * _Sweep.plan_weak_hits; other known factors of such an n set prog), and three periodic
  * patterns read from bit t0 + j: small (a small prime divides n), poison (a small prime
  * rules n out), scand (small primes in their progression divide n, and their product
  * is not too small to be a cofactor). Returns the number of primes (no bit set at all)
@@ -27,14 +28,14 @@ static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const ui
     if (j0 >= j1)
         return 0;
     for (w = j0 >> 6; w <= (j1 - 1) >> 6; w++) {
-        uint64_t valid = ~(uint64_t)0, o = t0 + 64 * w, s = seg[w], g = prog[w], c;
+        uint64_t valid = ~(uint64_t)0, o = t0 + 64 * w, s = seg[w], g = prog[w], c, sm;
         if (w == (j0 >> 6))
             valid &= ~(uint64_t)0 << (j0 & 63);
         if (w == ((j1 - 1) >> 6) && (j1 & 63))
             valid &= ~(uint64_t)0 >> (64 - (j1 & 63));
-        uint64_t sm = nw_window(small, o);
+        sm = nw_window(small, o);
         count += (uint64_t)nw_popcount64(~(s | g | weak[w] | sm) & valid);
-        /* a weak hit makes a candidate with another prime factor it knows of */
+        /* a weak hit makes a candidate with a small prime factor (or with prog) */
         c = ~(s | nw_window(poison, o)) & (g | nw_window(scand, o) | (weak[w] & sm)) & valid;
         /* most words hold no candidate or one: the first is written without a branch
          * (kept only if there is one), a loop takes the rest */

@@ -209,6 +209,7 @@ def test_presieve_finds_the_known_pseudoprimes(limit):
     # the limit counts where every pre-sieved prime's square is below the range
     expected = len([p for p in range(19, limit + 1) if gmpy2.is_prime(p)]) if limit ** 2 < a else 0
     assert stats["presieved_primes"] == expected
+    assert (stats["presieve_bytes"] > 0) == (expected > 0)
 
 
 def test_presieve_is_off_where_a_prime_of_it_could_be_in_the_range():
