@@ -42,11 +42,12 @@ recorded on the numbers still alive. Such a hit on n = p m is strong only if m d
 sets a third bit, weak, which makes n a candidate only together with another factor
 it knows of (pseg, a small prime, a second weak hit), and the candidate test finds the
 weak primes again by division. Primes below the segment length are sieved from arrays
-(sieve_bits.h), larger ones from buckets (pending hits per segment, buckets.h). ord_p(2) is tabulated for primes up to
-an order limit; a hit of a larger prime on a number not yet ruled out is checked
-directly (2^(n-1) = 1 mod p), in batches (order_check.h), and so are the cofactor
-refutations (cofactor.h). The sieving primes come from a mod-30 wheel
-sieve (primegen.h); a segment is classified by segment_scan.h.
+(sieve_bits.h; those below 2^14 a block of 2^19 bits at a time, which stays in the
+first-level cache), larger ones from buckets (pending hits per segment, buckets.h).
+ord_p(2) is tabulated for primes up to an order limit; a hit of a larger prime on a
+number not yet ruled out is checked directly (2^(n-1) = 1 mod p), in batches
+(order_check.h), and so are the cofactor refutations (cofactor.h). The sieving primes
+come from a mod-30 wheel sieve (primegen.h); a segment is classified by segment_scan.h.
 
 Memory is bounded whatever the range: the range is cut into passes whose bucket
 entries are expected to fit max_entries 4-byte slots (DEFAULT_MAX_ENTRIES = 2^25: at
