@@ -71,7 +71,6 @@ cdef class _Presieve:
     once per process for each limit, kept in _PRESIEVE_CACHE, and only read by sweeps."""
 
     cdef int nprimes, ngroups
-    cdef uint32_t limit
     cdef uint32_t p[MAX_PRESIEVE]
     cdef uint64_t half_pm[MAX_PRESIEVE]
     cdef uint8_t two[MAX_PRESIEVE]      # the 2-adic valuation of ord_p(2)
@@ -89,7 +88,6 @@ cdef class _Presieve:
     def __init__(self, limit):
         cdef uint64_t rep, nbits
         cdef uint64_t *b
-        self.limit = limit
         self.nbytes = 0
         plan = _presieve_plan(limit)
         if sum(len(primes) for primes, _, _ in plan) > MAX_PRESIEVE:

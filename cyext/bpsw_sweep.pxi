@@ -1089,6 +1089,7 @@ cdef class _Sweep:
         (see cofactor.h)."""
         cdef uint64_t i, j, n, s, m, p, ev, nbatch = 0
         cdef uint8_t k, t, tp
+        cdef bint clash
         cdef int w
         cdef uint8_t *todo = self.cstate   # per candidate: 0 drop, 1 Miller-Rabin, 2 batch
         for i in range(ncand):
@@ -1122,17 +1123,16 @@ cdef class _Sweep:
             if self.nweak and nw_bit_test(self.weak, j):
                 # the pre-sieved primes that divide n (each in its progression, else seg is
                 # set) and are not in ev: those of the weak hits
-                tp = t
+                clash = False
                 for w in range(self.pre_primes):
                     if n * self.pre_inv[w] <= self.pre_max[w] and (ev == 0 or ev % self.pre.p[w]):
-                        if tp != NO_T and tp != self.pre.two[w]:
-                            tp = NO_T - 1  # two prime factors disagree
+                        if t != NO_T and t != self.pre.two[w]:
+                            clash = True  # two prime factors disagree
                             break
-                        tp = self.pre.two[w]
+                        t = self.pre.two[w]
                         s *= self.pre.p[w]
-                if tp == NO_T - 1:
+                if clash:
                     continue
-                t = tp
             if t != NO_T and nw_ctz64(n - 1) < t:
                 continue  # ord_q(2) | n - 1 is impossible
             if s and s <= self.s_kill:

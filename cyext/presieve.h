@@ -34,12 +34,12 @@ static void nw_presieve_add(uint64_t *buf, uint64_t nbits, uint32_t p, uint64_t 
 }
 
 /* seg[0 .. nwords) = (or_into ? seg | : ) the pattern buf of period rep (bits) read from
- * bit o < rep on, wrapping around at rep. Within a run the shift is fixed, so a word of
- * the segment costs two loads, two shifts and an OR. */
+ * bit o < rep on, wrapping around at rep. Within a run the shift r is fixed; the high
+ * part is shifted in two steps so that r = 0 needs no case of its own. */
 static void nw_presieve_fill(uint64_t *seg, uint64_t nwords, const uint64_t *buf,
                              uint64_t rep, uint64_t o, int or_into)
 {
-    uint64_t w = 0;
+    uint64_t w = 0, keep = or_into ? ~(uint64_t)0 : 0;
     while (w < nwords) {
         const uint64_t *b = buf + (o >> 6);
         unsigned r = (unsigned)(o & 63);
@@ -47,20 +47,8 @@ static void nw_presieve_fill(uint64_t *seg, uint64_t nwords, const uint64_t *buf
         uint64_t run = (rep - o + 63) >> 6, i;
         if (run > nwords - w)
             run = nwords - w;
-        if (r == 0) {
-            if (or_into)
-                for (i = 0; i < run; i++)
-                    seg[w + i] |= b[i];
-            else
-                for (i = 0; i < run; i++)
-                    seg[w + i] = b[i];
-        } else if (or_into) {
-            for (i = 0; i < run; i++)
-                seg[w + i] |= (b[i] >> r) | (b[i + 1] << (64 - r));
-        } else {
-            for (i = 0; i < run; i++)
-                seg[w + i] = (b[i] >> r) | (b[i + 1] << (64 - r));
-        }
+        for (i = 0; i < run; i++)
+            seg[w + i] = (seg[w + i] & keep) | (b[i] >> r) | ((b[i + 1] << 1) << (63 - r));
         w += run;
         o += 64 * run;
         if (o >= rep)
