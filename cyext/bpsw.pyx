@@ -42,7 +42,7 @@ recorded on the numbers still alive. Such a hit on n = p m is strong only if m d
 sets a third bit, weak, which makes n a candidate only together with another factor
 it knows of (pseg, a small prime, a second weak hit), and the candidate test finds the
 weak primes again by division. Primes below the segment length are sieved from arrays
-(sieve_bits.h; those below 2^14 a block of 2^19 bits at a time, which stays in the
+(sieve_bits.h; those below 2^14 a block at a time, sized to stay in the
 first-level cache), larger ones from buckets (pending hits per segment, buckets.h).
 ord_p(2) is tabulated for primes up to an order limit; a hit of a larger prime on a
 number not yet ruled out is checked directly (2^(n-1) = 1 mod p), in batches
@@ -129,8 +129,29 @@ cdef enum:
     MAX_PRESIEVE = 64        # pre-sieved primes at most (see _Presieve)
     MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
-    L1_BLOCK_BITS = 1 << 19  # the array primes below SMALL_ARRAY_PRIME mark a segment in
-    SMALL_ARRAY_PRIME = 1 << 14  # blocks of this many bits (64 KB: measured, see README)
+    SMALL_ARRAY_PRIME = 1 << 14  # array primes below this mark a segment in first-level
+                                 # cache blocks (see L1_BLOCK_BITS)
+
+
+cdef extern from "cache_size.h" nogil:
+    uint64_t nw_l1d_bytes()
+
+
+def _default_l1_block_bits():
+    """Bits of the blocks in which the array primes below SMALL_ARRAY_PRIME mark a
+    segment: the largest power of two of bytes at most 1.5 times the first-level data
+    cache, 32 KB where the system does not tell its size (measured, see the README: 32 KB
+    blocks against 64 KB with a 32 KB cache; 64 KB had come out best on a machine whose
+    cache size was not recorded)."""
+    cdef uint64_t l1 = nw_l1d_bytes(), block = 1 << 12
+    if l1 == 0:
+        l1 = 1 << 15
+    while 2 * block <= l1 + l1 // 2 and block < (1 << 21):
+        block *= 2
+    return 8 * block
+
+
+L1_BLOCK_BITS = _default_l1_block_bits()
 
 
 cdef extern from "bitops.h" nogil:
@@ -181,6 +202,12 @@ cdef extern from "buckets.h" nogil:
 cdef struct ProgHit:
     uint64_t idx
     uint64_t p
+
+
+cdef struct ArrayPrime:
+    uint32_t p          # an array prime (see _Sweep.setup_arrays)
+    uint32_t j          # the offset of its next multiple from the segment's start
+    uint64_t g          # the offset of its next progression hit
 
 
 cdef struct Found:

@@ -42,7 +42,7 @@ def _block_layout(a, b, block):
 def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
                 ord_limit=DEFAULT_ORDER_LIMIT, max_entries=DEFAULT_MAX_ENTRIES, pass_len=None,
                 array_limit=None, block=None, entry_bytes=None, set_passes=None,
-                presieve_limit=DEFAULT_PRESIEVE_LIMIT):
+                presieve_limit=DEFAULT_PRESIEVE_LIMIT, l1_block_bits=None):
     """sweep() with its tuning knobs exposed (for tests and benchmarks: presieve_limit=0
     turns the pre-sieve off, see presieve.h); returns
     (prime count, pseudoprimes, statistics). With block, statistics["block_counts"] holds
@@ -99,7 +99,13 @@ def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
                 raise ValueError("array_limit must be between 1 and 2**24")
             if not isinstance(presieve_limit, int) or not 0 <= presieve_limit <= 311:
                 raise ValueError("presieve_limit must be an integer between 0 and 311")
-            sw = _Sweep(lo, last, seg_bytes, ord_limit, array_limit, presieve_limit)
+            if l1_block_bits is None:
+                l1_block_bits = L1_BLOCK_BITS
+            elif (not isinstance(l1_block_bits, int) or l1_block_bits < 64
+                    or l1_block_bits > (1 << 24) or l1_block_bits & (l1_block_bits - 1)):
+                raise ValueError("l1_block_bits must be a power of two between 64 and 2**24")
+            sw = _Sweep(lo, last, seg_bytes, ord_limit, array_limit, presieve_limit,
+                        l1_block_bits)
             if blocks is not None:
                 sw.set_blocks(*blocks)
             c, found, stats, part = sw.execute(pass_len, entry_bytes, set_passes)

@@ -87,13 +87,16 @@ cdef class _Sweep:
     cdef int strong_at[MAX_PRESIEVE]
     cdef uint64_t pre_max[MAX_PRESIEVE]
     cdef uint64_t pre_inv[MAX_PRESIEVE]
-    # primes below the array limit: stride, progression stride, next offsets
-    cdef uint32_t *ap
+    # primes below the array limit, ascending: the prime and its next offsets, read at
+    # every segment (16 bytes each); the progression stride (p M / 2) and the 2-adic
+    # valuation of ord_p(2), read only at a progression hit
+    cdef ArrayPrime *arr
     cdef uint64_t *apm
-    cdef uint64_t *am_off
-    cdef uint64_t *ag_off
+    cdef uint8_t *atwo
     cdef int na
     cdef int na_small            # the array primes below SMALL_ARRAY_PRIME (the first ones)
+    cdef int na_pass             # the array primes up to the square root of the pass's end
+    cdef uint64_t l1_bits        # the first na_small mark a segment in blocks of l1_bits
     # orders of bucket primes, in the order the generator yields them
     cdef uint32_t *ord_cache
     cdef uint64_t ncache, cache_cap
@@ -140,10 +143,9 @@ cdef class _Sweep:
         self.ev = NULL
         self.saved = NULL
         self.kpat = NULL
-        self.ap = NULL
+        self.arr = NULL
         self.apm = NULL
-        self.am_off = NULL
-        self.ag_off = NULL
+        self.atwo = NULL
         self.ord_cache = NULL
         self.spf = NULL
         self.heads = NULL
@@ -173,10 +175,9 @@ cdef class _Sweep:
         free(self.qflt)
         free(self.ev)
         free(self.saved)
-        free(self.ap)
+        free(self.arr)
         free(self.apm)
-        free(self.am_off)
-        free(self.ag_off)
+        free(self.atwo)
         free(self.ord_cache)
         free(self.spf)
         self.free_heads()
@@ -199,7 +200,8 @@ cdef class _Sweep:
         free(self.found)
 
     def __init__(self, uint64_t lo, uint64_t last, uint32_t seg_bytes, uint64_t ord_limit,
-                 uint64_t array_limit, uint32_t presieve_limit=0):
+                 uint64_t array_limit, uint32_t presieve_limit=0,
+                 uint64_t l1_block_bits=L1_BLOCK_BITS):
         self.lo = lo
         self.last = last
         self.nidx = ((last - lo) >> 1) + 1
@@ -208,6 +210,7 @@ cdef class _Sweep:
         while (1u << self.log2S) < seg_bytes:
             self.log2S += 1
         self.array_limit = array_limit if array_limit > 64 else 64
+        self.l1_bits = l1_block_bits
         self.ord_limit = ord_limit
         # the primes from 19 to the limit are pre-sieved when each is below the array
         # limit and its square below the range (a prime itself, p, is a progression hit)
@@ -473,10 +476,7 @@ cdef class _Sweep:
             limit = sp_max + 1
         self.na = 0
         self.na_small = 0
-        self.am_off = <uint64_t *>malloc(8 * sizeof(uint64_t))
-        self.ag_off = <uint64_t *>malloc(8 * sizeof(uint64_t))
-        if self.am_off == NULL or self.ag_off == NULL:
-            return -1
+        self.na_pass = 0
         if limit <= self.first_array:
             return 0
         if gen_init(&g, self.first_array, limit - 1) != 0:
@@ -488,19 +488,19 @@ cdef class _Sweep:
                 break
             if self.na + <int>cnt > cap:
                 cap = 2 * (self.na + cnt)
-                self.ap = <uint32_t *>realloc(self.ap, cap * sizeof(uint32_t))
+                self.arr = <ArrayPrime *>realloc(self.arr, cap * sizeof(ArrayPrime))
                 self.apm = <uint64_t *>realloc(self.apm, cap * sizeof(uint64_t))
-                self.am_off = <uint64_t *>realloc(self.am_off, cap * sizeof(uint64_t))
-                self.ag_off = <uint64_t *>realloc(self.ag_off, cap * sizeof(uint64_t))
-                if self.ap == NULL or self.apm == NULL or self.am_off == NULL or self.ag_off == NULL:
+                self.atwo = <uint8_t *>realloc(self.atwo, cap)
+                if self.arr == NULL or self.apm == NULL or self.atwo == NULL:
                     gen_free(&g)
                     return -1
             for i in range(cnt):
                 p = g.out[i]
                 L = self.order_of(p)
                 M = L if (L & 1) == 0 else 2 * L
-                self.ap[self.na] = p
+                self.arr[self.na].p = p
                 self.apm[self.na] = (<uint64_t>p * M) >> 1
+                self.atwo[self.na] = <uint8_t>nw_ctz64(L)
                 self.na += 1
                 if p < SMALL_ARRAY_PRIME:
                     self.na_small = self.na
@@ -635,14 +635,14 @@ cdef class _Sweep:
         cdef uint64_t nst = 0, nls = 0
         if kset > STAGE:
             fast_from = U64_MAX  # the staged pass lists could overflow
-        for a in range(self.na):
-            p = self.ap[a]
-            if p > sp_max:
-                self.am_off[a] = U64_MAX
-                self.ag_off[a] = U64_MAX
-                continue
-            self.am_off[a] = self.first_multiple(p, n0, n0d)
-            self.ag_off[a] = self.first_progression(p, self.apm[a], n0, nlast)
+        # the array primes whose square is past the pass do not sieve it (a suffix)
+        self.na_pass = 0
+        while self.na_pass < self.na and self.arr[self.na_pass].p <= sp_max:
+            a = self.na_pass
+            p = self.arr[a].p
+            self.arr[a].j = <uint32_t>self.first_multiple(p, n0, n0d)
+            self.arr[a].g = self.first_progression(p, self.apm[a], n0, nlast)
+            self.na_pass += 1
         self.free_heads()
         free(self.heads)
         self.nheads = (plen + self.S - 1) >> self.log2S
@@ -853,10 +853,12 @@ cdef class _Sweep:
         # them crosses the block many times), then the others over the whole segment
         j = 0
         while j < length:
-            end = j + L1_BLOCK_BITS if length - j > L1_BLOCK_BITS else length
-            self.mark_array(0, self.na_small, end, end == length, kp)
+            end = j + self.l1_bits if length - j > self.l1_bits else length
+            self.mark_array(0, self.na_small if self.na_small < self.na_pass else self.na_pass,
+                            end, end == length, kp)
             j = end
-        self.mark_array(self.na_small, self.na, length, True, kp)
+        if self.na_pass > self.na_small:
+            self.mark_array(self.na_small, self.na_pass, length, True, kp)
         # 3. bucket primes: multiples
         b = self.take_bucket(s, &nent)
         while b != NULL:
@@ -918,39 +920,68 @@ cdef class _Sweep:
 
     cdef void mark_array(self, int a0, int a1, uint64_t end, bint last,
                          const uint8_t *kp) noexcept nogil:
-        """Array primes a0..a1-1 mark every multiple below offset end, then the bits at
-        their progression hits are put back as they were before (a progression repeats
-        every M/2 multiples, often fewer than eight: stopping the marking at each hit would
-        cost more). With last (end is the segment's length), their offsets move to the
-        next segment."""
-        cdef uint64_t j, g, g0, stride, period, nsaved, ie
+        """Array primes a0..a1-1 mark every multiple below offset end (with last, end is
+        the segment's length and their offsets move on to the next segment). The few
+        that have a progression hit below end take mark_progression's way."""
+        cdef uint64_t j, S = self.S
+        cdef ArrayPrime *ar
         cdef int a
         for a in range(a0, a1):
-            stride = self.ap[a]
-            j = self.am_off[a]
-            g = g0 = self.ag_off[a]
-            nsaved = 0
-            if g < end:
-                period = self.apm[a]
-                while g < end:
-                    self.saved[nsaved] = <uint8_t>nw_bit_test(self.seg, g)
-                    nsaved += 1
-                    g += period
-            j = nw_mark_bits(self.seg, j, stride, end)
-            if nsaved:
-                g = g0
-                for ie in range(nsaved):
-                    # else ruled out already, or by a small prime factor: the mark stays
-                    if not self.saved[ie] and not self.ruled_by_small(kp, g, self.two_of(stride)):
-                        nw_bit_clear(self.seg, g)
-                        self.prog_hit(g, <uint32_t>stride)
-                    g += period
-            if last:
-                self.am_off[a] = j - self.S if j >= self.S else 0
-                self.ag_off[a] = g - self.S if g >= self.S else 0
+            ar = &self.arr[a]
+            if ar.g < end:
+                self.mark_progression(a, end, kp)
             else:
-                self.am_off[a] = j
-                self.ag_off[a] = g
+                ar.j = <uint32_t>nw_mark_bits(self.seg, ar.j, ar.p, end)
+            if last:
+                j = ar.j
+                ar.j = <uint32_t>(j - S if j >= S else 0)
+                ar.g -= S   # g >= end = S here
+
+    cdef void mark_progression(self, int a, uint64_t end, const uint8_t *kp) noexcept nogil:
+        """mark_array for array prime a, whose progression hits offsets g, g + period, ...
+        below end: it marks every multiple, then puts back the bits at those hits as they
+        were before (a progression repeats every M/2 multiples, often fewer than eight:
+        stopping the marking at each hit would cost more), unless a small prime factor
+        rules n out (ruled_at), and records the hits."""
+        cdef ArrayPrime *ar = &self.arr[a]
+        cdef uint64_t g = ar.g, period = self.apm[a], nsaved = 0, ie
+        cdef uint64_t t0 = kp - self.kpat
+        cdef uint8_t two = self.atwo[a]
+        while g < end:
+            self.saved[nsaved] = <uint8_t>nw_bit_test(self.seg, g)
+            nsaved += 1
+            g += period
+        ar.j = <uint32_t>nw_mark_bits(self.seg, ar.j, ar.p, end)
+        g = ar.g
+        for ie in range(nsaved):
+            # else ruled out already, or by a small prime factor: the mark stays
+            if not self.saved[ie] and not self.ruled_at(kp, t0, g, two):
+                nw_bit_clear(self.seg, g)
+                self.prog_hit(g, ar.p)
+            g += period
+        ar.g = g
+
+    cdef inline const uint8_t *dead_bits(self, uint8_t two) noexcept nogil:
+        """Where ruled_by_small for a prime whose ord_p(2) has 2-adic valuation two can be
+        read from a bit array indexed like kdeadbits (bit t for pattern place t < KPERIOD),
+        an eighth the size of the pattern's bytes: the dead bits of the primes whose
+        valuation is two (by p mod 8 = 7, 3, 5 for 0, 1, 2: see dead_for), or for a
+        valuation above 3, which no small prime has, any small prime factor (ksmall:
+        poison or not, it rules n out); NULL for 3 or unknown (read the pattern byte)."""
+        if two <= 2:
+            return self.kdeadbits + (3 if two == 0 else two) * DEAD_STRIDE
+        if two > 3 and two != NO_T:
+            return <const uint8_t *>self.ksmall
+        return NULL
+
+    cdef inline bint ruled_at(self, const uint8_t *kp, uint64_t t0, uint64_t g,
+                              uint8_t two) noexcept nogil:
+        """ruled_by_small(kp, g, two) for the segment at place t0 of the pattern (kp =
+        kpat + t0), from the bit arrays where it can (see dead_bits)."""
+        cdef const uint8_t *dead = self.dead_bits(two)
+        if dead != NULL:
+            return nw_bit_test(dead, (t0 + g) % KPERIOD)
+        return self.ruled_by_small(kp, g, two)
 
     cdef void presieved_progressions(self, uint64_t n_lo, uint64_t length,
                                      const uint8_t *kp) noexcept nogil:
@@ -970,16 +1001,8 @@ cdef class _Sweep:
             period = self.pre.half_pm[a]
             two = self.pre.two[a]
             table = self.has_table[a]
-            # whether a small prime factor rules n out, from bit arrays an eighth the size
-            # of the pattern's bytes: the dead bits of the primes whose order of 2 has the
-            # 2-adic valuation of p's (by p mod 8 = 7, 3, 5 for valuations 0, 1, 2: see
-            # dead_for), or for a valuation above 3, which no small prime has, any small
-            # prime factor (ksmall: poison or not, it rules n out)
-            dead = NULL
-            if two <= 2:
-                dead = self.kdeadbits + (3 if two == 0 else two) * DEAD_STRIDE
-            elif two > 3:
-                dead = <const uint8_t *>self.ksmall
+            # whether a small prime factor rules n out, from a bit array where it can
+            dead = self.dead_bits(two)
             # the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod period), and its place
             # t in the pattern
             g = (period + (p >> 1) - u0 % period) % period
@@ -1243,7 +1266,7 @@ cdef class _Sweep:
                 + self.S * sizeof(uint32_t) + self.scan_piece() * sizeof(uint32_t) + self.S // 16
                 + CHUNK * (3 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)
-                + self.na * (sizeof(uint32_t) + 3 * sizeof(uint64_t))
+                + self.na * (sizeof(ArrayPrime) + sizeof(uint64_t) + 1)
                 + self.nheads * sizeof(Entry *) + self.prog_cap * sizeof(ProgHit))
 
     def execute(self, uint64_t pass_len, entry_bytes=4, uint64_t set_passes=1):
@@ -1277,6 +1300,7 @@ cdef class _Sweep:
             "presieved_primes": self.pre_primes,
             "presieve_bytes": self.pre.nbytes if self.pre is not None else 0,
             "weak_primes": self.nweak,
+            "l1_block_bits": self.l1_bits,
             "cached_orders": self.ncache,
         }
         counts = [self.blocks.count[i] for i in range(self.blocks.n)]

@@ -32,37 +32,42 @@ static inline int nw_popcount64(uint64_t x)
 #endif
 }
 
+/* One turn of eight marks at q for a bit offset jr = j % 8 and a stride p = 8 pq + pr:
+ * mark k is bit (jr + k pr) % 8 of byte q + k pq + (jr + k pr) / 8, so that with jr and
+ * pr constants (a case of nw_mark_bits' switch) the masks and the small offsets are
+ * constants too, and the loop keeps only q, pq and its odd multiples in registers. */
+#define NW_MARK1(JR, PR, K, OFF) q[(OFF) + (((JR) + (K) * (PR)) >> 3)] |= \
+    (uint8_t)(1u << (((JR) + (K) * (PR)) & 7));
+#define NW_MARK_CASE(JR, PR)                                                           \
+    case (JR) * 4 + ((PR) >> 1):                                                       \
+        for (; q < qend; q += p) {                                                     \
+            NW_MARK1(JR, PR, 0, 0) NW_MARK1(JR, PR, 1, pq) NW_MARK1(JR, PR, 2, 2 * pq) \
+            NW_MARK1(JR, PR, 3, p3) NW_MARK1(JR, PR, 4, 4 * pq)                        \
+            NW_MARK1(JR, PR, 5, p5) NW_MARK1(JR, PR, 6, 2 * p3) NW_MARK1(JR, PR, 7, p7) \
+        }                                                                              \
+        break;
+#define NW_MARK_CASES(JR) NW_MARK_CASE(JR, 1) NW_MARK_CASE(JR, 3) NW_MARK_CASE(JR, 5) \
+    NW_MARK_CASE(JR, 7)
+
 /* Sets bits j, j + p, j + 2p, ... below end of the bit array b (bytes); returns the
  * first position at or past end. Eight marks of one turn share fixed byte offsets and
  * bit masks (p is odd, so the eight positions cover every bit of a byte), and a turn
- * moves p bytes: the usual unrolling of a bit sieve. */
+ * moves p bytes: the usual unrolling of a bit sieve, with a case for each of the 32
+ * (j % 8, p % 8) pairs so that the masks are constants (primesieve's EratSmall does the
+ * same for its wheel). */
 static inline uint64_t nw_mark_bits(uint8_t *b, uint64_t j, uint64_t p, uint64_t end)
 {
     if (j < end && end - j > 8 * p) {
-        uint64_t base = j >> 3;
-        uint32_t o0, o1, o2, o3, o4, o5, o6, o7;
-        uint8_t m0, m1, m2, m3, m4, m5, m6, m7;
-        uint8_t *q = b + base;
-        uint64_t x = j;
-#define NW_OFF(k) o##k = (uint32_t)((x >> 3) - base); m##k = (uint8_t)(1u << (x & 7)); x += p;
-        NW_OFF(0) NW_OFF(1) NW_OFF(2) NW_OFF(3) NW_OFF(4) NW_OFF(5) NW_OFF(6) NW_OFF(7)
-#undef NW_OFF
-        /* a turn at q is whole when its last mark, at bit j + 7p, is below end; x is
-         * that mark (counting the turns so spares a division per prime and segment) */
-        x -= p;
-        while (x < end) {
-            q[o0] |= m0;
-            q[o1] |= m1;
-            q[o2] |= m2;
-            q[o3] |= m3;
-            q[o4] |= m4;
-            q[o5] |= m5;
-            q[o6] |= m6;
-            q[o7] |= m7;
-            q += p;
-            x += 8 * p;
+        /* a turn at q is whole when its last mark, bit 8 (q - b) + jr + 7 p, is below
+         * end: while q - b < ceil((end - jr - 7 p) / 8) */
+        uint64_t jr = j & 7, pq = p >> 3, p3 = 3 * pq, p5 = 5 * pq, p7 = 7 * pq;
+        uint8_t *q = b + (j >> 3);
+        uint8_t *qend = b + ((end - jr - 7 * p + 7) >> 3);
+        switch (jr * 4 + ((p & 7) >> 1)) {
+            NW_MARK_CASES(0) NW_MARK_CASES(1) NW_MARK_CASES(2) NW_MARK_CASES(3)
+            NW_MARK_CASES(4) NW_MARK_CASES(5) NW_MARK_CASES(6) NW_MARK_CASES(7)
         }
-        j = x - 7 * p;
+        j = 8 * (uint64_t)(q - b) + jr;
     }
     while (j < end) {
         b[j >> 3] |= (uint8_t)(1u << (j & 7));
@@ -70,6 +75,10 @@ static inline uint64_t nw_mark_bits(uint8_t *b, uint64_t j, uint64_t p, uint64_t
     }
     return j;
 }
+
+#undef NW_MARK_CASES
+#undef NW_MARK_CASE
+#undef NW_MARK1
 
 static inline int nw_bit_test(const uint8_t *b, uint64_t j)
 {

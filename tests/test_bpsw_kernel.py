@@ -311,14 +311,31 @@ def test_sieve_paths_agree(a, b):
 
 
 @pytest.mark.parametrize("a", [10**12, 2**50, 3 * 10**15])
-def test_segments_of_several_cache_blocks_agree_with_small_segments(a):
-    # default segments (2^21 odd numbers) mark their small array primes in blocks of 2^19;
-    # segments of 2^15 (checked against gmpy2 above) never need more than one
+@pytest.mark.parametrize("l1_block_bits", [None, 1 << 17, 1 << 19])
+def test_segments_of_several_cache_blocks_agree_with_small_segments(a, l1_block_bits):
+    # default segments (2^21 odd numbers) mark their small array primes in blocks sized to
+    # the first-level cache (2^18 or 2^19 bits); segments of 2^15 (checked against gmpy2
+    # above) never need more than one
     b = a + 12 * 10**6
-    default = bpsw._sweep_impl(a, b, method="sieve")
+    default = bpsw._sweep_impl(a, b, method="sieve", l1_block_bits=l1_block_bits)
     small = bpsw._sweep_impl(a, b, method="sieve", seg_bytes=1 << 15)
-    assert default[2]["pass_len"] > 4 * (1 << 19)
+    block = default[2]["l1_block_bits"]
+    assert block == (l1_block_bits or bpsw.L1_BLOCK_BITS)
+    assert default[2]["pass_len"] > 4 * block
     assert default[:2] == small[:2]
+
+
+def test_the_default_cache_block_fits_the_first_level_cache():
+    assert bpsw.L1_BLOCK_BITS in (1 << 16, 1 << 17, 1 << 18, 1 << 19, 1 << 20)
+    l1 = os.sysconf("SC_LEVEL1_DCACHE_SIZE") if "SC_LEVEL1_DCACHE_SIZE" in os.sysconf_names else 0
+    if l1 > 0:
+        assert bpsw.L1_BLOCK_BITS // 8 <= 1.5 * l1 < bpsw.L1_BLOCK_BITS // 4
+
+
+@pytest.mark.parametrize("bits", [0, 32, 3 << 10, 1 << 25, 1024.0])
+def test_l1_block_bits_is_checked(bits):
+    with pytest.raises(ValueError, match="l1_block_bits"):
+        bpsw._sweep_impl(10**6, 10**6 + 100, method="sieve", l1_block_bits=bits)
 
 
 def test_known_pseudoprime_counts_in_a_window():

@@ -119,6 +119,18 @@ def test_mark_bits_sets_every_step_below_end(j, p, end):
     assert nxt == (expected[-1] + p if expected else j)
 
 
+@pytest.mark.parametrize("jr", range(8))
+@pytest.mark.parametrize("p", [1, 3, 5, 7, 9, 11, 13, 15, 17 * 8 + 1, 17 * 8 + 3, 17 * 8 + 5,
+                               17 * 8 + 7, 1001 * 8 + 5])
+def test_mark_bits_every_case_of_the_unrolled_turn(jr, p):
+    # one case per (j mod 8, p mod 8), with and without whole bytes in p, over several turns
+    for j in (jr, 8 * 37 + jr):
+        end = j + 8 * p * 5 + p // 2 + 1
+        bits, nxt = bpsw._mark_bits(end + 64, j, p, end)
+        assert bits == list(range(j, end, p))
+        assert nxt == j + p * len(bits)
+
+
 @pytest.mark.parametrize("j, p, end", [(0, 1, 64), (5, 3, 5 + 8 * 3 + 1), (7, 19, 7 + 8 * 19),
                                        (3, 19, 7 + 8 * 19 + 1), (0, 65535, 1 << 20)])
 def test_mark_bits_at_turn_boundaries(j, p, end):
