@@ -96,6 +96,7 @@ cdef class _Sweep:
     cdef int na
     cdef int na_small            # the array primes below SMALL_ARRAY_PRIME (the first ones)
     cdef int na_pass             # the array primes up to the square root of the pass's end
+    cdef int na_large            # the array primes from S / 8 on (see mark_large)
     cdef uint64_t l1_bits        # the first na_small mark a segment in blocks of l1_bits
     # orders of bucket primes, in the order the generator yields them
     cdef uint32_t *ord_cache
@@ -477,6 +478,7 @@ cdef class _Sweep:
         self.na = 0
         self.na_small = 0
         self.na_pass = 0
+        self.na_large = 0
         if limit <= self.first_array:
             return 0
         if gen_init(&g, self.first_array, limit - 1) != 0:
@@ -504,6 +506,8 @@ cdef class _Sweep:
                 self.na += 1
                 if p < SMALL_ARRAY_PRIME:
                     self.na_small = self.na
+                if 8 * <uint64_t>p <= self.S:
+                    self.na_large = self.na
         gen_free(&g)
         return 0
 
@@ -850,15 +854,22 @@ cdef class _Sweep:
             nw_bit_set(self.qflt, j & (QFLT_BITS - 1))
             self.prog_pos += 1
         # 2. array primes: the small ones a first-level cache block at a time (each of
-        # them crosses the block many times), then the others over the whole segment
+        # them crosses the block many times)
         j = 0
         while j < length:
             end = j + self.l1_bits if length - j > self.l1_bits else length
             self.mark_array(0, self.na_small if self.na_small < self.na_pass else self.na_pass,
                             end, end == length, kp)
             j = end
-        if self.na_pass > self.na_small:
-            self.mark_array(self.na_small, self.na_pass, length, True, kp)
+        # then the others over the whole segment, those above S / 8 (fewer than eight hits)
+        # by a plain loop but in the pass's last, shorter segment
+        a = self.na_large if self.na_large < self.na_pass and length == self.S else self.na_pass
+        if a < self.na_small:
+            a = self.na_small
+        if a > self.na_small:
+            self.mark_array(self.na_small, a, length, True, kp)
+        if self.na_pass > a:
+            self.mark_large(a, self.na_pass, kp)
         # 3. bucket primes: multiples
         b = self.take_bucket(s, &nent)
         while b != NULL:
@@ -936,6 +947,28 @@ cdef class _Sweep:
                 j = ar.j
                 ar.j = <uint32_t>(j - S if j >= S else 0)
                 ar.g -= S   # g >= end = S here
+
+    cdef void mark_large(self, int a0, int a1, const uint8_t *kp) noexcept nogil:
+        """mark_array over the whole segment for array primes a0..a1-1 above an eighth of
+        the segment, which hit it fewer than eight times: a plain loop, inline."""
+        cdef uint64_t j, S = self.S
+        cdef uint8_t *seg = self.seg
+        cdef ArrayPrime *ar = self.arr + a0
+        cdef ArrayPrime *stop = self.arr + a1
+        cdef uint32_t p
+        while ar < stop:
+            if ar.g < S:
+                self.mark_progression(ar - self.arr, S, kp)
+            else:
+                j = ar.j
+                p = ar.p
+                while j < S:
+                    seg[j >> 3] |= <uint8_t>(1 << (j & 7))
+                    j += p
+                ar.j = <uint32_t>j
+            ar.j -= S
+            ar.g -= S
+            ar += 1
 
     cdef void mark_progression(self, int a, uint64_t end, const uint8_t *kp) noexcept nogil:
         """mark_array for array prime a, whose progression hits offsets g, g + period, ...
