@@ -129,6 +129,7 @@ cdef enum:
     MAX_PRESIEVE = 64        # pre-sieved primes at most (see _Presieve)
     MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
+    PREFETCH_AHEAD = 8       # test_chunk asks for a candidate's pattern byte this far ahead
     SMALL_ARRAY_PRIME = 1 << 14  # array primes below this mark a segment in first-level
                                  # cache blocks (see L1_BLOCK_BITS)
 
@@ -156,6 +157,8 @@ L1_BLOCK_BITS = _default_l1_block_bits()
 
 cdef extern from "bitops.h" nogil:
     int nw_ctz64(uint64_t x)
+    void nw_prefetch(const void *addr)
+    void nw_prefetch_w(const void *addr)
 
 
 cdef extern from "sieve_bits.h" nogil:

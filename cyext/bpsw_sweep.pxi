@@ -980,8 +980,13 @@ cdef class _Sweep:
         cdef uint64_t g = ar.g, period = self.apm[a], nsaved = 0, ie
         cdef uint64_t t0 = kp - self.kpat
         cdef uint8_t two = self.atwo[a]
+        cdef const uint8_t *dead = self.dead_bits(two)
         while g < end:
             self.saved[nsaved] = <uint8_t>nw_bit_test(self.seg, g)
+            # what the hit will read and write once the marks are made: far apart (the
+            # progression products take 4 bytes per number, 8 MB a segment)
+            nw_prefetch_w(self.ev + g)
+            nw_prefetch(dead + ((t0 + g) % KPERIOD >> 3) if dead != NULL else kp + g)
             nsaved += 1
             g += period
         ar.j = <uint32_t>nw_mark_bits(self.seg, ar.j, ar.p, end)
@@ -1149,6 +1154,11 @@ cdef class _Sweep:
         cdef int w
         cdef uint8_t *todo = self.cstate   # per candidate: 0 drop, 1 Miller-Rabin, 2 batch
         for i in range(ncand):
+            if i + PREFETCH_AHEAD < ncand:
+                # the pattern byte and the progression product of a candidate further on:
+                # random reads, far apart
+                nw_prefetch(kp + cand[i + PREFETCH_AHEAD])
+                nw_prefetch(self.ev + cand[i + PREFETCH_AHEAD])
             j = cand[i]
             k = kp[j]
             n = n_lo + 2 * j
