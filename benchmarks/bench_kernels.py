@@ -7,7 +7,10 @@ gmpy2.is_strong_prp(n, 2), a loop over python-flint's fmpz(n).is_probable_prime(
 (if flint imports) and the primesieve program counting the same primes with one
 thread (if installed), and prints integers covered per second and the ratios.
 The loops run on a sub-range of odd n (each test covers two integers) and are
-extrapolated. Rates only, no assertions. Then runs bench_carmichael.py if present.
+extrapolated. The sweep and primesieve run --repeat times in turns (3 by default), and
+the best time of each is kept, as timeit does: on a shared VM a run can take half again
+as long as the next, and turns keep the two in the same conditions; the ratio of each
+turn is printed too. Rates only, no assertions. Then runs bench_carmichael.py if present.
 """
 
 from __future__ import annotations
@@ -84,15 +87,33 @@ def time_primesieve(a: int, b: int) -> tuple[Row | None, int | None]:
     return Row("primesieve -t1", b - a, seconds, "stop inclusive"), count
 
 
-def bench_range(label: str, a: int, length: int, sample: int) -> list[Row]:
+def best(rows: list[Row]) -> Row:
+    row = min(rows, key=lambda r: r.seconds)
+    if len(rows) > 1:
+        row.note += f", best of {len(rows)}: " + ", ".join(f"{r.seconds:.2f}" for r in rows) + " s"
+    return row
+
+
+def bench_range(label: str, a: int, length: int, sample: int, repeat: int) -> list[Row]:
     import gmpy2
 
     b = a + length
     rows = []
-    sweep_row, count = time_sweep(a, b)
-    rows.append(sweep_row)
-    if a >= 2**62 and length >= 10**8:
-        rows.append(time_sweep(a, b, max_entries=LARGE_MEMORY_ENTRIES)[0])
+    sweeps, large, primesieves, count, ps_count = [], [], [], None, None
+    for _ in range(repeat):
+        row, count = time_sweep(a, b)
+        sweeps.append(row)
+        if a >= 2**62 and length >= 10**8:
+            large.append(time_sweep(a, b, max_entries=LARGE_MEMORY_ENTRIES)[0])
+        ps_row, ps_count = time_primesieve(a, b)
+        if ps_row is not None:
+            primesieves.append(ps_row)
+    if primesieves:
+        print(f"  near {label}, sweep / primesieve in each turn: "
+              + ", ".join(f"{s.seconds / p.seconds:.2f}" for s, p in zip(sweeps, primesieves)))
+    rows.append(best(sweeps))
+    if large:
+        rows.append(best(large))
     rows.append(time_loop("gmpy2 is_strong_prp", lambda n: gmpy2.is_strong_prp(n, 2), a, sample))
     try:
         from flint import fmpz
@@ -101,10 +122,10 @@ def bench_range(label: str, a: int, length: int, sample: int) -> list[Row]:
     else:
         rows.append(time_loop("flint is_probable_prime", lambda n: fmpz(n).is_probable_prime(),
                               a, sample))
-    ps_row, ps_count = time_primesieve(a, b)
-    if ps_row is None:
+    if not primesieves:
         rows.append(Row("primesieve -t1", 0, 0.0, "not installed"))
     else:
+        ps_row = best(primesieves)
         ps_row.note += ", count " + ("agrees" if ps_count == count else f"DIFFERS ({ps_count})")
         rows.append(ps_row)
     print_table(label, a, b, rows)
@@ -143,12 +164,16 @@ def run_carmichael_bench() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="ranges about 100x shorter")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="turns of the sweep and primesieve, the best of each kept (default 3)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     print(f"BPSW-Hunter sweep benchmark ({'quick' if args.quick else 'full'}), one thread;"
           f" portable mulhi: {bpsw.PORTABLE_MULHI}")
     for label, a, full, quick, sample_full, sample_quick in RANGES:
         bench_range(label, a, quick if args.quick else full,
-                    sample_quick if args.quick else sample_full)
+                    sample_quick if args.quick else sample_full, args.repeat)
     run_carmichael_bench()
 
 

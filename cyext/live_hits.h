@@ -11,6 +11,12 @@
 
 #include <stdint.h>
 
+#include "bitops.h"
+
+/* Hits looked up this far ahead of the one kept or dropped: their two bytes are random
+ * reads in arrays larger than the first-level cache. */
+#define NW_LIVE_AHEAD 16
+
 /* Compacts the n pairs (pj[i], pp[i]) to the live ones, in order; returns their number.
  * deadbits holds four bit arrays of `period` bits, stride bytes apart, by p mod 8 (1,
  * 3, 5, 7), and offset j of the segment is at position t0 + j (mod period) of each.
@@ -25,6 +31,11 @@ static uint64_t nw_keep_live_hits(uint8_t *seg, const uint8_t *deadbits, uint64_
     uint64_t i, k = 0;
     for (i = 0; i < n; i++) {
         uint64_t j = pj[i], p = pp[i], t = t0 + j, ruled, dead;
+        if (i + NW_LIVE_AHEAD < n) {
+            uint64_t ja = pj[i + NW_LIVE_AHEAD], ta = (t0 + ja) % period;
+            nw_prefetch_w(seg + (ja >> 3));
+            nw_prefetch(deadbits + ((pp[i + NW_LIVE_AHEAD] >> 1) & 3) * stride + (ta >> 3));
+        }
         if (t >= period)
             t %= period;
         ruled = (uint64_t)(seg[j >> 3] >> (j & 7)) & 1;
