@@ -42,8 +42,8 @@ recorded on the numbers still alive. Such a hit on n = p m is strong only if m d
 sets a third bit, weak, which makes n a candidate only together with another factor
 it knows of (pseg, a small prime, a second weak hit), and the candidate test finds the
 weak primes again by division. Primes below the segment length are sieved from arrays
-(sieve_bits.h; those below 2^14 a block at a time, sized to stay in the
-first-level cache), larger ones from buckets (pending hits per segment, buckets.h).
+(sieve_bits.h; those that cross a block sized to the first-level cache 32 times or more
+a block at a time), larger ones from buckets (pending hits per segment, buckets.h).
 ord_p(2) is tabulated for primes up to an order limit; a hit of a larger prime on a
 number not yet ruled out is checked directly (2^(n-1) = 1 mod p), in batches
 (order_check.h), and so are the cofactor refutations (cofactor.h). The sieving primes
@@ -130,8 +130,8 @@ cdef enum:
     MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
     PREFETCH_AHEAD = 8       # test_chunk asks for a candidate's pattern byte this far ahead
-    SMALL_ARRAY_PRIME = 1 << 14  # array primes below this mark a segment in first-level
-                                 # cache blocks (see L1_BLOCK_BITS)
+    SMALL_BLOCK_CROSSINGS = 32  # array primes below a block's bits / this mark a segment
+                                # a first-level cache block at a time (see L1_BLOCK_BITS)
 
 
 cdef extern from "cache_size.h" nogil:
@@ -139,11 +139,12 @@ cdef extern from "cache_size.h" nogil:
 
 
 def _default_l1_block_bits():
-    """Bits of the blocks in which the array primes below SMALL_ARRAY_PRIME mark a
-    segment: the largest power of two of bytes at most 1.5 times the first-level data
-    cache, 32 KB where the system does not tell its size (measured, see the README: 32 KB
-    blocks against 64 KB with a 32 KB cache; 64 KB had come out best on a machine whose
-    cache size was not recorded)."""
+    """Bits of the blocks in which the array primes below L1_BLOCK_BITS /
+    SMALL_BLOCK_CROSSINGS (those that cross a block at least 32 times) mark a segment: the
+    largest power of two of bytes at most 1.5 times the first-level data cache, 32 KB where
+    the system does not tell its size. Measured (see the README): with a 32 KB cache,
+    blocks of 32 KB and primes below 2^13 against 64 KB and 2^14; 64 KB and 2^14 had come
+    out best on a machine whose cache size was not recorded."""
     cdef uint64_t l1 = nw_l1d_bytes(), block = 1 << 12
     if l1 == 0:
         l1 = 1 << 15

@@ -94,7 +94,7 @@ cdef class _Sweep:
     cdef uint64_t *apm
     cdef uint8_t *atwo
     cdef int na
-    cdef int na_small            # the array primes below SMALL_ARRAY_PRIME (the first ones)
+    cdef int na_small            # the array primes below l1_bits / SMALL_BLOCK_CROSSINGS
     cdef int na_pass             # the array primes up to the square root of the pass's end
     cdef int na_large            # the array primes from S / 8 on (see mark_large)
     cdef uint64_t l1_bits        # the first na_small mark a segment in blocks of l1_bits
@@ -504,7 +504,7 @@ cdef class _Sweep:
                 self.apm[self.na] = (<uint64_t>p * M) >> 1
                 self.atwo[self.na] = <uint8_t>nw_ctz64(L)
                 self.na += 1
-                if p < SMALL_ARRAY_PRIME:
+                if p < self.l1_bits // SMALL_BLOCK_CROSSINGS:
                     self.na_small = self.na
                 if 8 * <uint64_t>p <= self.S:
                     self.na_large = self.na
