@@ -1,6 +1,6 @@
 /* Count of trailing zero bits, on every compiler the kernels build with (MSVC has no
- * __builtin_ctz). The argument must not be 0. And a prefetch hint for a coming random
- * read or write (none where the compiler has no builtin). */
+ * __builtin_ctz). The argument must not be 0. A prefetch hint for a coming random read
+ * or write (none where the compiler has no builtin). */
 #ifndef NEWRAL_BITOPS_H
 #define NEWRAL_BITOPS_H
 
@@ -33,6 +33,17 @@ static inline int nw_ctz64(uint64_t x)
 }
 #define nw_prefetch(addr) __builtin_prefetch((addr), 0)
 #define nw_prefetch_w(addr) __builtin_prefetch((addr), 1)
+#endif
+
+/* A loop over words that the compiler vectorizes gets a second build for AVX2, chosen at
+ * load time where the processor has it (GCC on x86-64 Linux with glibc, through an
+ * ifunc); elsewhere, and in the portable build (NEWRAL_PORTABLE_MULHI, which the tests
+ * use to run the baseline code too), the one build for the baseline instruction set. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) \
+    && !defined(NEWRAL_PORTABLE_MULHI)
+#define NW_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NW_VECTOR_CLONES
 #endif
 
 #endif /* NEWRAL_BITOPS_H */

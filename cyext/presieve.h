@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "bitops.h"
+
 #define NW_PRESIEVE_MIN_BITS 8192u
 
 /* Sets, in the pattern buf of nbits bits (zeroed by the caller), the multiples of the
@@ -36,6 +38,7 @@ static void nw_presieve_add(uint64_t *buf, uint64_t nbits, uint32_t p, uint64_t 
 /* seg[0 .. nwords) = (or_into ? seg | : ) the pattern buf of period rep (bits) read from
  * bit o < rep on, wrapping around at rep. Within a run the shift r is fixed; the high
  * part is shifted in two steps so that r = 0 needs no case of its own. */
+NW_VECTOR_CLONES
 static void nw_presieve_fill(uint64_t *seg, uint64_t nwords, const uint64_t *buf,
                              uint64_t rep, uint64_t o, int or_into)
 {

@@ -10,6 +10,16 @@
 #include "bitops.h"
 #include "sieve_bits.h"
 
+/* The scan counts bits with the popcnt instruction where the processor has it: a second
+ * build, chosen at load time (see NW_VECTOR_CLONES), in which the compiler turns
+ * nw_popcount64's portable sum into the instruction. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) \
+    && !defined(NEWRAL_PORTABLE_MULHI)
+#define NW_SCAN_CLONES __attribute__((target_clones("popcnt", "default")))
+#else
+#define NW_SCAN_CLONES
+#endif
+
 /* Classifies bits [j0, j1) of a sieved segment: seg (some prime hit n outside its
  * progression), prog (some prime hit n in its progression), weak (a pre-sieved prime p
  * hit n = p m in its progression, but n is no pseudoprime if m is prime: see
@@ -19,6 +29,7 @@
  * is not too small to be a cofactor). Returns the number of primes (no bit set at all)
  * and appends the candidates (not ruled out, and prog, scand, or weak with small) to
  * cand. */
+NW_SCAN_CLONES
 static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const uint64_t *weak,
                              const uint64_t *small,
                              const uint64_t *poison, const uint64_t *scand, uint64_t t0,

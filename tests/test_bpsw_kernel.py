@@ -514,13 +514,15 @@ PORTABLE_CHECK = textwrap.dedent(
         "portable": bpsw.PORTABLE_MULHI,
         "tests": [[bpsw.is_sprp2(n), bpsw.is_strong_lucas(n), bpsw.is_prime(n)] for n in numbers],
         "sweep": bpsw.sweep(2**64 - 2000, 2**64),
+        "sieve": bpsw._sweep_impl(10**12, 10**12 + 4 * 10**6, method="sieve")[:2],
     }))
     """
 )
 
 
 def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
-    """Builds the kernel with NEWRAL_PORTABLE_MULHI (no unsigned __int128) and compares."""
+    """Builds the kernel with NEWRAL_PORTABLE_MULHI (no unsigned __int128, and no AVX2 or
+    popcnt builds of the pre-sieve fill and the scan: bitops.h) and compares."""
     import json
 
     root = Path(__file__).resolve().parents[1]
@@ -550,3 +552,5 @@ def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
     ]
     count, found = bpsw.sweep(2**64 - 2000, 2**64)
     assert result["sweep"] == [count, [list(x) for x in found]]
+    count, found = bpsw._sweep_impl(10**12, 10**12 + 4 * 10**6, method="sieve")[:2]
+    assert result["sieve"] == [count, [list(x) for x in found]] and count > 100_000
