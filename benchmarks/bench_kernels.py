@@ -9,8 +9,9 @@ thread (if installed), and prints integers covered per second and the ratios.
 The loops run on a sub-range of odd n (each test covers two integers) and are
 extrapolated. The sweep and primesieve run --repeat times in turns (3 by default), and
 the best time of each is kept, as timeit does: on a shared VM a run can take half again
-as long as the next, and turns keep the two in the same conditions; the ratio of each
-turn is printed too. Rates only, no assertions. Then runs bench_carmichael.py if present.
+as long as the next, and turns keep the two in the same conditions. The ratio of each
+turn and their median are printed too: when the VM changes speed between the two runs of
+one turn, the ratio of the best times mixes two speeds, the median of the turns does not. Rates only, no assertions. Then runs bench_carmichael.py if present.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -108,9 +110,7 @@ def bench_range(label: str, a: int, length: int, sample: int, repeat: int) -> li
         ps_row, ps_count = time_primesieve(a, b)
         if ps_row is not None:
             primesieves.append(ps_row)
-    if primesieves:
-        print(f"  near {label}, sweep / primesieve in each turn: "
-              + ", ".join(f"{s.seconds / p.seconds:.2f}" for s, p in zip(sweeps, primesieves)))
+    turn_ratios = [s.seconds / p.seconds for s, p in zip(sweeps, primesieves)]
     rows.append(best(sweeps))
     if large:
         rows.append(best(large))
@@ -129,6 +129,10 @@ def bench_range(label: str, a: int, length: int, sample: int, repeat: int) -> li
         ps_row.note += ", count " + ("agrees" if ps_count == count else f"DIFFERS ({ps_count})")
         rows.append(ps_row)
     print_table(label, a, b, rows)
+    if turn_ratios:
+        print("  sweep time / primesieve time in each turn: "
+              + ", ".join(f"{r:.2f}" for r in turn_ratios)
+              + f"; median {statistics.median(turn_ratios):.2f}")
     return rows
 
 
@@ -149,7 +153,8 @@ def print_table(label: str, a: int, b: int, rows: list[Row]) -> None:
         ps = by_name["primesieve -t1"]
         for name, row in by_name.items():
             if name.startswith("sweep"):
-                print(f"  {name} time / primesieve time: {row.seconds / ps.seconds:.2f}")
+                print(f"  {name} time / primesieve time (best times): "
+                      f"{row.seconds / ps.seconds:.2f}")
 
 
 def run_carmichael_bench() -> None:
