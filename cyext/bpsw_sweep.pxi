@@ -946,7 +946,9 @@ cdef class _Sweep:
             if last:
                 j = ar.j
                 ar.j = <uint32_t>(j - S if j >= S else 0)
-                ar.g -= S   # g >= end = S here
+                # g >= end: g - S is the next segment's offset (past a pass's last,
+                # shorter segment, start_pass sets them anew)
+                ar.g -= S
 
     cdef void mark_large(self, int a0, int a1, const uint8_t *kp) noexcept nogil:
         """mark_array over the whole segment for array primes a0..a1-1 above an eighth of
