@@ -965,7 +965,7 @@ cdef class _Sweep:
                 j = ar.j
                 p = ar.p
                 while j < S:
-                    seg[j >> 3] |= <uint8_t>(1 << (j & 7))
+                    nw_bit_set(seg, j)
                     j += p
                 ar.j = <uint32_t>j
             ar.j -= S
@@ -995,7 +995,7 @@ cdef class _Sweep:
         g = ar.g
         for ie in range(nsaved):
             # else ruled out already, or by a small prime factor: the mark stays
-            if not self.saved[ie] and not self.ruled_at(kp, t0, g, two):
+            if not self.saved[ie] and not self.ruled_at(dead, kp, g, (t0 + g) % KPERIOD, two):
                 nw_bit_clear(self.seg, g)
                 self.prog_hit(g, ar.p)
             g += period
@@ -1014,13 +1014,12 @@ cdef class _Sweep:
             return <const uint8_t *>self.ksmall
         return NULL
 
-    cdef inline bint ruled_at(self, const uint8_t *kp, uint64_t t0, uint64_t g,
-                              uint8_t two) noexcept nogil:
-        """ruled_by_small(kp, g, two) for the segment at place t0 of the pattern (kp =
-        kpat + t0), from the bit arrays where it can (see dead_bits)."""
-        cdef const uint8_t *dead = self.dead_bits(two)
+    cdef inline bint ruled_at(self, const uint8_t *dead, const uint8_t *kp, uint64_t g,
+                              uint64_t t, uint8_t two) noexcept nogil:
+        """ruled_by_small(kp, g, two) for offset g, at place t < KPERIOD of the pattern:
+        from dead = dead_bits(two) where it is a bit array, else from the pattern byte."""
         if dead != NULL:
-            return nw_bit_test(dead, (t0 + g) % KPERIOD)
+            return nw_bit_test(dead, t)
         return self.ruled_by_small(kp, g, two)
 
     cdef void presieved_progressions(self, uint64_t n_lo, uint64_t length,
@@ -1034,7 +1033,7 @@ cdef class _Sweep:
         cdef uint32_t p
         cdef uint8_t two
         cdef const uint8_t *dead
-        cdef bint table, strong, ruled
+        cdef bint table, strong
         cdef int a
         for a in range(self.pre_primes):
             p = self.pre.p[a]
@@ -1055,11 +1054,7 @@ cdef class _Sweep:
                         strong = next_strong == u0 + g
                         self.strong_at[a] += 1
                 if not nw_bit_test(self.seg, g):
-                    if dead != NULL:
-                        ruled = nw_bit_test(dead, t)
-                    else:
-                        ruled = self.ruled_by_small(kp, g, two)
-                    if ruled:
+                    if self.ruled_at(dead, kp, g, t, two):
                         nw_bit_set(self.seg, g)
                     elif strong:
                         self.prog_hit(g, p)
