@@ -125,7 +125,7 @@ cdef enum:
     NO_T = 255               # no 2-adic valuation known (see test_chunk)
     DEAD_STRIDE = (KPERIOD + 7) // 8
     QFLT_BITS = 4096         # filter of the bucket primes' progression hits (see _Sweep.qflt)
-    STAGE = 1024             # hits staged by _Sweep.stage_hits before they are filed
+    STAGE = 1024             # hits staged (first_hits.h) before they are filed
     MAX_PRESIEVE = 64        # pre-sieved primes at most (see _Presieve)
     MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
@@ -174,6 +174,14 @@ cdef extern from "presieve.h" nogil:
     void nw_presieve_add(uint64_t *buf, uint64_t nbits, uint32_t p, uint64_t half_pm)
     void nw_presieve_fill(uint64_t *seg, uint64_t nwords, const uint64_t *buf, uint64_t rep,
                           uint64_t o, int or_into)
+
+
+cdef extern from "first_hits.h" nogil:
+    uint64_t nw_first_multiple(uint64_t p, uint64_t n0, double n0d)
+    void nw_stage_first_hits(const uint32_t *ps, uint64_t n, uint64_t n0, double n0d,
+                             uint64_t plen, int listing, uint64_t list_above, uint64_t set_len,
+                             uint64_t *st_h, uint32_t *st_p, uint64_t *nst, uint64_t *ls_h,
+                             uint32_t *ls_p, uint64_t *nls)
 
 
 cdef extern from "live_hits.h" nogil:

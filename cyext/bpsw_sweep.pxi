@@ -513,23 +513,8 @@ cdef class _Sweep:
 
     cdef inline uint64_t first_multiple(self, uint64_t p, uint64_t n0, double n0d) noexcept nogil:
         """Index (from odd n0, n0d = n0 as a double) of the first odd multiple of p that is
-        >= max(p^2, n0). Written without unpredictable branches: called for every
-        sieving prime in every pass."""
-        cdef uint64_t s = p * p, r, q
-        if s >= n0:
-            return (s - n0) >> 1
-        if p > 65535:
-            # n0 mod p from a floating-point quotient (< 2^49), exact up to one step
-            # either way for p >= 2^16 (n0 < 2^64 is rounded by at most 2^11)
-            q = <uint64_t><int64_t>(n0d / <double><int64_t>p)
-            r = n0 - q * p
-            r += p & (0 - <uint64_t>(<int64_t>r < 0))
-            r -= p & (0 - <uint64_t>(r >= p))
-        else:
-            r = n0 % p
-        r = (p - r) & (0 - <uint64_t>(r != 0))   # distance to the next multiple
-        r += p & (0 - (r & 1))                   # ... that is odd
-        return r >> 1
+        >= max(p^2, n0) (first_hits.h)."""
+        return nw_first_multiple(p, n0, n0d)
 
     cdef inline uint64_t first_progression(self, uint64_t p, uint64_t half_pm, uint64_t n0,
                                            uint64_t last) noexcept nogil:
@@ -545,34 +530,6 @@ cdef class _Sweep:
         if d > last - start:
             return U64_MAX
         return (start + d - n0) >> 1
-
-    cdef inline void stage_hits(self, uint64_t p, uint64_t n0, double n0d, uint64_t plen,
-                                bint listing, uint64_t set_len, uint64_t *st_h, uint32_t *st_p,
-                                uint64_t *nst, uint64_t *ls_h, uint32_t *ls_p,
-                                uint64_t *nls) noexcept nogil:
-        """start_pass for a prime p > max(plen, ord_limit): stages its hit in the pass
-        (st_h, st_p) and, when listing, its hits in the later passes of the set (ls_h,
-        ls_p), for file_staged to file. Whether p hits (odds plen / p) is hard to
-        predict: the entry is written anyway and kept by advancing the count, without a
-        branch."""
-        cdef uint64_t idx = self.first_multiple(p, n0, n0d), hit = idx < plen, h
-        st_h[nst[0]] = idx
-        st_p[nst[0]] = <uint32_t>p
-        nst[0] += hit
-        if listing:
-            # its first hit after this pass, kept the same way: with two passes a set
-            # (the usual case far from 0) the only one, as p exceeds the pass length, so
-            # that the loop below is not entered (its exit was a mispredicted branch)
-            h = idx + (p & (0 - hit))
-            ls_h[nls[0]] = h
-            ls_p[nls[0]] = <uint32_t>p
-            nls[0] += h < set_len
-            h += p
-            while h < set_len:
-                ls_h[nls[0]] = h
-                ls_p[nls[0]] = <uint32_t>p
-                nls[0] += 1
-                h += p
 
     cdef inline uint64_t keep_live(self, uint64_t t0, uint64_t *h, uint32_t *p,
                                    uint64_t n) noexcept nogil:
@@ -594,7 +551,7 @@ cdef class _Sweep:
     cdef int file_staged(self, uint64_t *st_h, uint32_t *st_p, uint64_t nst, uint64_t t0,
                          uint64_t pass_len, uint64_t *ls_h, uint32_t *ls_p,
                          uint64_t nls) noexcept nogil:
-        """Files the hits staged by stage_hits but those on numbers that cannot be
+        """Files the hits staged by nw_stage_first_hits but those on numbers that cannot be
         pseudoprimes: the buckets, then the pass lists (ascending primes in each, as
         staged)."""
         cdef uint64_t i, nlive
@@ -630,13 +587,13 @@ cdef class _Sweep:
         cdef uint32_t cnt, i, q
         cdef int a
         cdef PrimeGen g
-        # staged hits of the primes above fast_from (see stage_hits)
+        # staged hits of the primes above fast_from (see first_hits.h)
         cdef uint64_t fast_from = plen if plen > self.ord_limit else self.ord_limit
         cdef uint64_t st_h[STAGE]
         cdef uint32_t st_p[STAGE]
         cdef uint64_t ls_h[2 * STAGE]
         cdef uint32_t ls_p[2 * STAGE]
-        cdef uint64_t nst = 0, nls = 0
+        cdef uint64_t nst = 0, nls = 0, room
         if kset > STAGE:
             fast_from = U64_MAX  # the staged pass lists could overflow
         # the array primes whose square is past the pass do not sieve it (a suffix)
@@ -679,17 +636,26 @@ cdef class _Sweep:
                 for i in range(cnt):
                     p = g.out[i]
                     if p > fast_from:
-                        # one hit a pass at most, no progression list: staged without
-                        # branches (see stage_hits), filed below (see file_staged)
-                        if nst >= STAGE or nls + kset > 2 * STAGE:
-                            if self.file_staged(st_h, st_p, nst, t0, pass_len, ls_h, ls_p, nls) != 0:
-                                gen_free(&g)
-                                return -1
-                            nst = 0
-                            nls = 0
-                        self.stage_hits(p, n0, n0d, plen, listing and p > thr, set_len,
-                                        st_h, st_p, &nst, ls_h, ls_p, &nls)
-                        continue
+                        # this prime and the rest of the block (ascending): one hit a pass
+                        # at most, no progression list: staged without branches (see
+                        # first_hits.h), filed below (see file_staged)
+                        while i < cnt:
+                            room = STAGE - nst
+                            if room > (2 * STAGE - nls) // kset:
+                                room = (2 * STAGE - nls) // kset
+                            if room > cnt - i:
+                                room = cnt - i
+                            if room == 0:
+                                if self.file_staged(st_h, st_p, nst, t0, pass_len, ls_h, ls_p, nls) != 0:
+                                    gen_free(&g)
+                                    return -1
+                                nst = 0
+                                nls = 0
+                                continue
+                            nw_stage_first_hits(g.out + i, room, n0, n0d, plen, listing, thr,
+                                                set_len, st_h, st_p, &nst, ls_h, ls_p, &nls)
+                            i += room
+                        break
                     L = 0
                     if p <= self.ord_limit:
                         if k < self.ncache:

@@ -505,24 +505,33 @@ def test_sweep_releases_the_gil():
 
 # ------------------------------------------------------------------ portable build
 
+# order checks for the portable build, whose gcds are the scalar ones (no AVX2 lanes):
+# primes past 2^16 (the floating-point reduction), a third of them in their progressions
+ORDER_N_LO = 2**63 + 1
+ORDER_PS = [int(gmpy2.next_prime(65537 + 499 * k)) for k in range(50)]
+ORDER_JS = [(p - ORDER_N_LO) % (p * (p - 1)) // 2 if k % 3 == 0 else 12345 * k
+            for k, p in enumerate(ORDER_PS)]
 PORTABLE_CHECK = textwrap.dedent(
     """
     import json, sys
     from cyext import bpsw
+    ORDER_N_LO, ORDER_JS, ORDER_PS = {ORDER_ARGS}
     numbers = [int(x) for x in sys.argv[1:]]
     print(json.dumps({
         "portable": bpsw.PORTABLE_MULHI,
         "tests": [[bpsw.is_sprp2(n), bpsw.is_strong_lucas(n), bpsw.is_prime(n)] for n in numbers],
         "sweep": bpsw.sweep(2**64 - 2000, 2**64),
         "sieve": bpsw._sweep_impl(10**12, 10**12 + 4 * 10**6, method="sieve")[:2],
+        "orders": bpsw._order_checks(ORDER_N_LO, ORDER_JS, ORDER_PS),
     }))
     """
-)
+).replace("{ORDER_ARGS}", repr((ORDER_N_LO, ORDER_JS, ORDER_PS)))
 
 
 def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
-    """Builds the kernel with NEWRAL_PORTABLE_MULHI (no unsigned __int128, and no AVX2 or
-    popcnt builds of the pre-sieve fill and the scan: bitops.h) and compares."""
+    """Builds the kernel with NEWRAL_PORTABLE_MULHI (no unsigned __int128, no AVX2 or
+    popcnt builds of the pre-sieve fill and the scan: bitops.h, and no AVX2 lanes for the
+    order checks' gcds: order_check.h) and compares."""
     import json
 
     root = Path(__file__).resolve().parents[1]
@@ -554,3 +563,6 @@ def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
     assert result["sweep"] == [count, [list(x) for x in found]]
     count, found = bpsw._sweep_impl(10**12, 10**12 + 4 * 10**6, method="sieve")[:2]
     assert result["sieve"] == [count, [list(x) for x in found]] and count > 100_000
+    expected = [pow(2, ORDER_N_LO + 2 * j - 1, p) == 1 for j, p in zip(ORDER_JS, ORDER_PS, strict=True)]
+    assert result["orders"] == expected == bpsw._order_checks(ORDER_N_LO, ORDER_JS, ORDER_PS)
+    assert sum(expected) >= 17

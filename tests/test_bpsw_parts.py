@@ -61,6 +61,38 @@ def test_order_checks_agree_with_pow(n_lo, cases):
     assert bpsw._order_checks(n_lo, js, ps) == expected
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, TWO64 // 2).map(lambda n: n | 1),
+       st.lists(st.tuples(primes_below_two_to_the_32(), st.integers(0, 3), st.integers(0, 1 << 20)),
+                min_size=1, max_size=60))
+def test_order_checks_in_long_batches(n_lo, cases):
+    # batches past the lanes of the gcds (4 scalar, 16 with AVX2) and of the
+    # exponentiations (4), with checks the exponentiation settles in their progressions:
+    # n = p mod p (p - 1) has n - 1 = 0 mod p - 1 (kind 0), and its neighbours p
+    # further on (kind 1) share the factor p but mostly not the progression
+    js, ps = [], []
+    for p, kind, j in cases:
+        if kind <= 1:
+            n = n_lo + (p - n_lo) % (p * (p - 1)) + kind * 2 * p
+            if (n - n_lo) // 2 < TWO32:
+                j = (n - n_lo) // 2
+        js.append(j)
+        ps.append(p)
+    expected = [pow(2, n_lo + 2 * j - 1, p) == 1 for j, p in zip(js, ps, strict=True)]
+    assert bpsw._order_checks(n_lo, js, ps) == expected
+
+
+def test_order_checks_in_progression_across_lanes():
+    # forty checks all in their progressions, and forty beside them: every lane of a
+    # gcd group and of an exponentiation group is taken, and the short last group
+    ps = [int(gmpy2.next_prime(65537 + 577 * k)) for k in range(40)]  # p (p - 1) < 2^33
+    n_lo = 10**12 + 1
+    js = [(p - n_lo) % (p * (p - 1)) // 2 for p in ps]
+    got = bpsw._order_checks(n_lo, js + [j + 1 for j in js], ps + ps)
+    assert got[:40] == [True] * 40
+    assert got[40:] == [pow(2, n_lo + 2 * j + 1, p) == 1 for j, p in zip(js, ps, strict=True)]
+
+
 def test_order_checks_find_progressions():
     # n = p * k with ord_p(2) | n - 1 exactly when n = p mod p * lcm(2, ord): 341 = 11 * 31
     js = [(341 - 1) // 2, (11 * 23 - 1) // 2, (31 * 31 - 1) // 2]  # ord 10, 10, 5
