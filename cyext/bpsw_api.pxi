@@ -39,7 +39,15 @@ def _block_layout(a, b, block):
     return min(block, U64_MAX), nblocks
 
 
-def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
+def default_segment_bytes(b):
+    """The segment length a sweep ending at b takes by default: LARGE_SEGMENT_BYTES where
+    its sieving primes pass DEFAULT_SEGMENT_BYTES, else DEFAULT_SEGMENT_BYTES."""
+    if _isqrt(max(b, 1) - 1) >= DEFAULT_SEGMENT_BYTES:
+        return LARGE_SEGMENT_BYTES
+    return DEFAULT_SEGMENT_BYTES
+
+
+def _sweep_impl(a, b, *, method="auto", seg_bytes=None,
                 ord_limit=DEFAULT_ORDER_LIMIT, max_entries=DEFAULT_MAX_ENTRIES, pass_len=None,
                 array_limit=None, block=None, entry_bytes=None, set_passes=None,
                 presieve_limit=DEFAULT_PRESIEVE_LIMIT, l1_block_bits=None):
@@ -51,6 +59,10 @@ def _sweep_impl(a, b, *, method="auto", seg_bytes=DEFAULT_SEGMENT_BYTES,
     _check_range(a, b)
     if block is not None:
         _check_block(block)
+    if seg_bytes is None:
+        seg_bytes = default_segment_bytes(b)
+    elif not isinstance(seg_bytes, int) or isinstance(seg_bytes, bool):
+        raise TypeError(f"seg_bytes must be an integer, got {type(seg_bytes).__name__}")
     if seg_bytes < 16 or seg_bytes > (1 << 24) or seg_bytes & (seg_bytes - 1):
         raise ValueError("seg_bytes must be a power of two between 16 and 2**24")
     blocks = None

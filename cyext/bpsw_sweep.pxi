@@ -1307,6 +1307,7 @@ cdef class _Sweep:
             "presieve_bytes": self.pre.nbytes if self.pre is not None else 0,
             "weak_primes": self.nweak,
             "l1_block_bits": self.l1_bits,
+            "seg_bytes": self.S,
             "cached_orders": self.ncache,
         }
         counts = [self.blocks.count[i] for i in range(self.blocks.n)]

@@ -338,6 +338,24 @@ def test_l1_block_bits_is_checked(bits):
         bpsw._sweep_impl(10**6, 10**6 + 100, method="sieve", l1_block_bits=bits)
 
 
+def test_the_segment_doubles_where_the_sieving_primes_pass_it():
+    edge = (1 << 42) + 1  # the first b whose sieving primes reach 2^21
+    assert bpsw.default_segment_bytes(edge - 1) == bpsw.DEFAULT_SEGMENT_BYTES == 1 << 21
+    assert bpsw.default_segment_bytes(edge) == bpsw.LARGE_SEGMENT_BYTES == 1 << 22
+    assert bpsw.default_segment_bytes(0) == 1 << 21
+    for a, size in ((edge - 1 - 10**7, 1 << 21), (edge - 10**7, 1 << 22)):
+        default = bpsw._sweep_impl(a, a + 10**7, method="sieve")
+        assert default[2]["seg_bytes"] == size
+        assert default[:2] == bpsw._sweep_impl(a, a + 10**7, method="sieve", seg_bytes=1 << 15)[:2]
+
+
+@pytest.mark.parametrize("size, error", [(3 << 20, ValueError), (1 << 25, ValueError), (8, ValueError),
+                                         (4096.0, TypeError), (True, TypeError)])
+def test_seg_bytes_is_checked(size, error):
+    with pytest.raises(error, match="seg_bytes"):
+        bpsw._sweep_impl(10**6, 10**6 + 100, method="sieve", seg_bytes=size)
+
+
 def test_known_pseudoprime_counts_in_a_window():
     # every base-2 strong pseudoprime below 10^7, found through tiny segments and passes
     count, found, _ = bpsw._sweep_impl(0, 10**7, method="sieve", seg_bytes=4096, pass_len=1 << 16)
