@@ -34,7 +34,8 @@ order on one is not checked.
 No bit set (and no small prime) is a prime, exactly: every composite has a prime
 factor below its square root, and the marks left out above fall on numbers with a
 small prime. A segment is 2^21 odd numbers, 256 KB of bits (the second-level cache;
-longer segments spread each array prime's per-segment work over more marks). Far from
+longer segments spread each array prime's per-segment work over more marks), or 2^22
+where the sieving primes pass 2^21 and the buckets' work dominates. Far from
 0 a segment starts as the OR of the periodic patterns of the primes 19..127 (their
 multiples outside their progressions, presieve.h), whose progression hits are then
 recorded on the numbers still alive. Such a hit on n = p m is strong only if m divides
@@ -47,11 +48,13 @@ a block at a time), larger ones from buckets (pending hits per segment, buckets.
 ord_p(2) is tabulated for primes up to an order limit; a hit of a larger prime on a
 number not yet ruled out is checked directly (2^(n-1) = 1 mod p), in batches
 (order_check.h), and so are the cofactor refutations (cofactor.h). The sieving primes
-come from a mod-30 wheel sieve (primegen.h); a segment is classified by segment_scan.h.
+come from a mod-30 wheel sieve (primegen.h); those above a pass hit it once at most and
+are staged in one branch-free loop (first_hits.h); a segment is classified by
+segment_scan.h.
 
 Memory is bounded whatever the range: the range is cut into passes whose bucket
 entries are expected to fit max_entries 4-byte slots (DEFAULT_MAX_ENTRIES = 2^25: at
-most about 128 MB of buckets, plus 13 to 23 MB of tables, reported as table_bytes). An
+most about 128 MB of buckets, plus 16 to 36 MB of tables, reported as table_bytes). An
 entry is the prime and its hit's offset (8 bytes), or far from 0, where that halves the
 passes, the prime alone (4 bytes; the hit is recomputed, a division). Fewer, longer
 passes matter far from 0, where streaming the primes up to sqrt(b) dominates: passes are
