@@ -30,6 +30,30 @@ def _generate_primes(uint64_t start, uint64_t stop, int listing=True):
     return out if listing else (total, acc, last)
 
 
+def _first_multiples(uint64_t n0, ps):
+    """[index from odd n0 of the first odd multiple of p that is >= max(p^2, n0)] for
+    ascending odd primes p < 2^32, through the staging loop (first_hits.h, AVX2 lanes
+    where the processor has them): for tests."""
+    cdef Py_ssize_t k, count = len(ps)
+    cdef uint32_t *p = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
+    cdef uint64_t *st_h = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
+    cdef uint32_t *st_p = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
+    cdef uint64_t nst = 0, nls = 0
+    try:
+        if p == NULL or st_h == NULL or st_p == NULL:
+            raise MemoryError()
+        for k in range(count):
+            p[k] = ps[k]
+        # every prime hits a pass of 2^64 - 1 odd numbers: one staged index each
+        nw_stage_first_hits(p, count, n0, <double>n0, U64_MAX, 0, U64_MAX, 0, st_h, st_p,
+                            &nst, NULL, NULL, &nls)
+        return [st_h[k] for k in range(nst)]
+    finally:
+        free(p)
+        free(st_h)
+        free(st_p)
+
+
 def _order_checks(n_lo, js, ps):
     """[2^(n-1) = 1 (mod p) for n = n_lo + 2 j, p] through the batched C routine
     (odd primes p < 2^32, n_lo < 2^64 odd): for tests."""

@@ -523,8 +523,8 @@ def test_sweep_releases_the_gil():
 
 # ------------------------------------------------------------------ portable build
 
-# order checks for the portable build, whose gcds are the scalar ones (no AVX2 lanes):
-# primes past 2^16 (the floating-point reduction), a third of them in their progressions
+# order checks and first hits for the portable build, which has only the scalar loops
+# (no AVX2 lanes): primes past 2^16 (the floating-point reduction), a third of them in their progressions
 ORDER_N_LO = 2**63 + 1
 ORDER_PS = [int(gmpy2.next_prime(65537 + 499 * k)) for k in range(50)]
 ORDER_JS = [(p - ORDER_N_LO) % (p * (p - 1)) // 2 if k % 3 == 0 else 12345 * k
@@ -541,6 +541,7 @@ PORTABLE_CHECK = textwrap.dedent(
         "sweep": bpsw.sweep(2**64 - 2000, 2**64),
         "sieve": bpsw._sweep_impl(10**12, 10**12 + 4 * 10**6, method="sieve")[:2],
         "orders": bpsw._order_checks(ORDER_N_LO, ORDER_JS, ORDER_PS),
+        "first": bpsw._first_multiples(ORDER_N_LO, ORDER_PS),
     }))
     """
 ).replace("{ORDER_ARGS}", repr((ORDER_N_LO, ORDER_JS, ORDER_PS)))
@@ -549,7 +550,7 @@ PORTABLE_CHECK = textwrap.dedent(
 def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
     """Builds the kernel with NEWRAL_PORTABLE_MULHI (no unsigned __int128, no AVX2 or
     popcnt builds of the pre-sieve fill and the scan: bitops.h, and no AVX2 lanes for the
-    order checks' gcds: order_check.h) and compares."""
+    order checks' gcds, order_check.h, or the first hits, first_hits.h) and compares."""
     import json
 
     root = Path(__file__).resolve().parents[1]
@@ -584,3 +585,4 @@ def test_portable_mulhi_build_gives_the_same_answers(tmp_path):
     expected = [pow(2, ORDER_N_LO + 2 * j - 1, p) == 1 for j, p in zip(ORDER_JS, ORDER_PS, strict=True)]
     assert result["orders"] == expected == bpsw._order_checks(ORDER_N_LO, ORDER_JS, ORDER_PS)
     assert sum(expected) >= 17
+    assert result["first"] == bpsw._first_multiples(ORDER_N_LO, ORDER_PS)

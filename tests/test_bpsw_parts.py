@@ -61,6 +61,33 @@ def test_order_checks_agree_with_pow(n_lo, cases):
     assert bpsw._order_checks(n_lo, js, ps) == expected
 
 
+def first_multiple_index(n0, p):
+    m = max(p * p, -(-n0 // p) * p)
+    if m % 2 == 0:
+        m += p
+    return (m - n0) // 2
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, TWO64 - 1).map(lambda n: n | 1),
+       st.lists(primes_below_two_to_the_32(), min_size=1, max_size=19, unique=True))
+def test_first_multiples_of_the_staged_primes(n0, ps):
+    # in groups of four (AVX2 lanes) and alone, past 2^16 and below it, around p^2 >= n0
+    ps.sort()
+    assert bpsw._first_multiples(n0, ps) == [first_multiple_index(n0, p) for p in ps]
+
+
+@pytest.mark.parametrize("n0", [TWO64 - 1, TWO64 - 3, 2**63 + 1, 2**53 + 1, 2**53 - 1, 65537**2 - 2,
+                                4294967291**2, 4294967291**2 + 2])
+def test_first_multiples_at_the_edges(n0):
+    ps = [65537, 65539, 1048573, 2**31 - 1, 4294967279, 4294967291, 3, 5, 65521]
+    ps = sorted(ps)
+    assert bpsw._first_multiples(n0, ps) == [first_multiple_index(n0, p) for p in ps]
+    big = [int(gmpy2.next_prime(2**32 - 4000 + 300 * k)) for k in range(12)]
+    big = sorted(set(p for p in big if p < TWO32))
+    assert bpsw._first_multiples(n0, big) == [first_multiple_index(n0, p) for p in big]
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, TWO64 // 2).map(lambda n: n | 1),
        st.lists(st.tuples(primes_below_two_to_the_32(), st.integers(0, 3), st.integers(0, 1 << 20)),
