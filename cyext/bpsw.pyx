@@ -185,6 +185,8 @@ cdef extern from "presieve.h" nogil:
 
 cdef extern from "first_hits.h" nogil:
     uint64_t nw_first_multiple(uint64_t p, uint64_t n0, double n0d)
+    void nw_first_multiples(const uint32_t *ps, uint64_t n, uint64_t n0, double n0d,
+                            uint64_t *out)
     void nw_stage_first_hits(const uint32_t *ps, uint64_t n, uint64_t n0, double n0d,
                              uint64_t plen, int listing, uint64_t list_above, uint64_t set_len,
                              uint64_t *st_h, uint32_t *st_p, uint64_t *nst, uint64_t *ls_h,

@@ -55,6 +55,7 @@ cdef class _Sweep:
     cdef uint8_t *qflt
     cdef uint32_t *ev
     cdef uint8_t *saved          # bits of the segment at one array prime's progression hits
+    cdef uint64_t *bucket_j      # a bucket block's next hits (4-byte entries: see sieve_segment)
     # the small-prime pattern as bits, KPERIOD + S + 128 of each (see _build_small_pattern)
     # borrowed, read-only, from the shared pattern (see _SmallPattern), which pattern keeps alive
     cdef _SmallPattern pattern
@@ -143,6 +144,7 @@ cdef class _Sweep:
         self.kcand = NULL
         self.ev = NULL
         self.saved = NULL
+        self.bucket_j = NULL
         self.kpat = NULL
         self.arr = NULL
         self.apm = NULL
@@ -176,6 +178,7 @@ cdef class _Sweep:
         free(self.qflt)
         free(self.ev)
         free(self.saved)
+        free(self.bucket_j)
         free(self.arr)
         free(self.apm)
         free(self.atwo)
@@ -233,6 +236,7 @@ cdef class _Sweep:
         self.ev = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
         # a progression hit every p * M / 2 >= 19 offsets
         self.saved = <uint8_t *>malloc(seg_bytes // 16 + 2)
+        self.bucket_j = <uint64_t *>malloc(NW_BLOCK_N * sizeof(uint64_t))
         self.pend_j = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
         self.pend_p = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
         self.chk = <uint8_t *>malloc(CHUNK)
@@ -243,7 +247,8 @@ cdef class _Sweep:
         self.cf_idx = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
         self.cand = <uint32_t *>malloc((self.scan_piece() + 1) * sizeof(uint32_t))
         if (self.seg == NULL or self.pseg == NULL or self.weak == NULL or self.qflt == NULL
-                or self.ev == NULL or self.saved == NULL or self.pend_j == NULL or self.pend_p == NULL
+                or self.ev == NULL or self.saved == NULL or self.bucket_j == NULL
+                or self.pend_j == NULL or self.pend_p == NULL
                 or self.cand == NULL or self.chk == NULL
                 or self.cstate == NULL or self.cf_e == NULL or self.cf_m == NULL
                 or self.cf_one == NULL or self.cf_idx == NULL):
@@ -839,6 +844,10 @@ cdef class _Sweep:
         # 3. bucket primes: multiples
         b = self.take_bucket(s, &nent)
         while b != NULL:
+            if not self.wide:
+                # the bucket is this segment's: each prime's next hit is its first odd
+                # multiple from n_lo on (all of the block's at once: see first_hits.h)
+                nw_first_multiples(b.e, nent, n_lo, n_lo_d, self.bucket_j)
             ie = 0
             while ie < nent:
                 stride = b.e[ie]
@@ -846,9 +855,7 @@ cdef class _Sweep:
                     j = b.e[ie + 1]
                     ie += 2
                 else:
-                    # the bucket is this segment's: the prime's next hit is its first odd
-                    # multiple from n_lo on
-                    j = self.first_multiple(stride, n_lo, n_lo_d)
+                    j = self.bucket_j[ie]
                     ie += 1
                 # a prime below the segment length may hit this segment again
                 if stride > self.ord_limit:  # its order is not tabulated: check each hit
@@ -1270,6 +1277,7 @@ cdef class _Sweep:
         return (3 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
                 + KPERIOD + self.S
                 + self.S * sizeof(uint32_t) + self.scan_piece() * sizeof(uint32_t) + self.S // 16
+                + NW_BLOCK_N * sizeof(uint64_t)
                 + CHUNK * (3 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)
                 + self.na * (sizeof(ArrayPrime) + sizeof(uint64_t) + 1)

@@ -30,10 +30,11 @@ def _generate_primes(uint64_t start, uint64_t stop, int listing=True):
     return out if listing else (total, acc, last)
 
 
-def _first_multiples(uint64_t n0, ps):
-    """[index from odd n0 of the first odd multiple of p that is >= max(p^2, n0)] for
-    ascending odd primes p < 2^32, through the staging loop (first_hits.h, AVX2 lanes
-    where the processor has them): for tests."""
+def _first_multiples(uint64_t n0, ps, bint staged=True):
+    """[index from odd n0 of the first odd multiple of p that is >= max(p^2, n0)] for odd
+    primes p < 2^32, through the staging loop (ascending primes) or, staged=False, the
+    bucket blocks' loop (any order), AVX2 lanes where the processor has them
+    (first_hits.h): for tests."""
     cdef Py_ssize_t k, count = len(ps)
     cdef uint32_t *p = <uint32_t *>malloc((count + 1) * sizeof(uint32_t))
     cdef uint64_t *st_h = <uint64_t *>malloc((count + 1) * sizeof(uint64_t))
@@ -44,6 +45,9 @@ def _first_multiples(uint64_t n0, ps):
             raise MemoryError()
         for k in range(count):
             p[k] = ps[k]
+        if not staged:
+            nw_first_multiples(p, count, n0, <double>n0, st_h)
+            return [st_h[k] for k in range(count)]
         # every prime hits a pass of 2^64 - 1 odd numbers: one staged index each
         nw_stage_first_hits(p, count, n0, <double>n0, U64_MAX, 0, U64_MAX, 0, st_h, st_p,
                             &nst, NULL, NULL, &nls)

@@ -72,6 +72,33 @@ __attribute__((target("avx2"))) static inline void nw_first_multiple_x4(const ui
 #define NW_FIRST_HITS_LANES 0
 #endif
 
+/* out[k] = nw_first_multiple(ps[k], n0, n0d) for k < n (primes in any order), four at a
+ * time in AVX2 lanes where the processor has them and the four are past 2^16. */
+static void nw_first_multiples(const uint32_t *ps, uint64_t n, uint64_t n0, double n0d,
+                               uint64_t *out)
+{
+    uint64_t i = 0;
+#if NW_FIRST_HITS_LANES
+    if (__builtin_cpu_supports("avx2")) {
+        for (; i + 4 <= n; i += 4) {
+            uint32_t lo = ps[i] < ps[i + 1] ? ps[i] : ps[i + 1];
+            lo = lo < ps[i + 2] ? lo : ps[i + 2];
+            lo = lo < ps[i + 3] ? lo : ps[i + 3];
+            if (lo > 65535) {
+                nw_first_multiple_x4(ps + i, n0, n0d, out + i);
+            } else {
+                out[i] = nw_first_multiple(ps[i], n0, n0d);
+                out[i + 1] = nw_first_multiple(ps[i + 1], n0, n0d);
+                out[i + 2] = nw_first_multiple(ps[i + 2], n0, n0d);
+                out[i + 3] = nw_first_multiple(ps[i + 3], n0, n0d);
+            }
+        }
+    }
+#endif
+    for (; i < n; i++)
+        out[i] = nw_first_multiple(ps[i], n0, n0d);
+}
+
 /* Stages the primes ps[0:n] (ascending, each above the pass length plen) for a pass
  * starting at odd n0: its hit (index from n0) and prime at st_h, st_p[*nst] when it
  * hits the pass; and, for the primes above list_above when listing, each hit in the

@@ -73,6 +73,8 @@ def first_multiple_index(n0, p):
        st.lists(primes_below_two_to_the_32(), min_size=1, max_size=19, unique=True))
 def test_first_multiples_of_the_staged_primes(n0, ps):
     # in groups of four (AVX2 lanes) and alone, past 2^16 and below it, around p^2 >= n0
+    expected = [first_multiple_index(n0, p) for p in ps]
+    assert bpsw._first_multiples(n0, ps, staged=False) == expected  # as drawn: a bucket's order
     ps.sort()
     assert bpsw._first_multiples(n0, ps) == [first_multiple_index(n0, p) for p in ps]
 
@@ -86,6 +88,8 @@ def test_first_multiples_at_the_edges(n0):
     big = [int(gmpy2.next_prime(2**32 - 4000 + 300 * k)) for k in range(12)]
     big = sorted(set(p for p in big if p < TWO32))
     assert bpsw._first_multiples(n0, big) == [first_multiple_index(n0, p) for p in big]
+    mixed = big[:3] + [65521] + big[3:] + ps  # a group of four with a prime below 2^16
+    assert bpsw._first_multiples(n0, mixed, staged=False) == [first_multiple_index(n0, p) for p in mixed]
 
 
 @settings(max_examples=40, deadline=None)
