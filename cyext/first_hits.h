@@ -110,18 +110,9 @@ static void nw_stage_first_hits(const uint32_t *ps, uint64_t n, uint64_t n0, dou
                                 uint64_t *nst, uint64_t *ls_h, uint32_t *ls_p, uint64_t *nls)
 {
     uint64_t i, k, m, ns = *nst, nl = *nls, lane[4];
-#if NW_FIRST_HITS_LANES
-    int vec = __builtin_cpu_supports("avx2");
-#endif
     for (i = 0; i < n; i += 4) {
         m = n - i < 4 ? n - i : 4;
-#if NW_FIRST_HITS_LANES
-        if (vec && m == 4 && ps[i] > 65535)   /* ascending: all four past 2^16 */
-            nw_first_multiple_x4(ps + i, n0, n0d, lane);
-        else
-#endif
-            for (k = 0; k < m; k++)
-                lane[k] = nw_first_multiple(ps[i + k], n0, n0d);
+        nw_first_multiples(ps + i, m, n0, n0d, lane);
         for (k = 0; k < m; k++) {
             uint64_t p = ps[i + k], idx = lane[k], hit = idx < plen, h;
             st_h[ns] = idx;
