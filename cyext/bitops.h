@@ -46,4 +46,14 @@ static inline int nw_ctz64(uint64_t x)
 #define NW_VECTOR_CLONES
 #endif
 
+/* Code written with GCC/clang vector extensions for AVX2 lanes, called only where the
+ * processor has AVX2 (nw_has_avx2, a run-time test): x86-64 with GCC or clang, not in the
+ * portable build, which keeps the scalar code (order_check.h, first_hits.h). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(NEWRAL_PORTABLE_MULHI)
+#define NW_AVX2_LANES 1
+#define nw_has_avx2() __builtin_cpu_supports("avx2")
+#else
+#define NW_AVX2_LANES 0
+#endif
+
 #endif /* NEWRAL_BITOPS_H */

@@ -516,11 +516,6 @@ cdef class _Sweep:
         gen_free(&g)
         return 0
 
-    cdef inline uint64_t first_multiple(self, uint64_t p, uint64_t n0, double n0d) noexcept nogil:
-        """Index (from odd n0, n0d = n0 as a double) of the first odd multiple of p that is
-        >= max(p^2, n0) (first_hits.h)."""
-        return nw_first_multiple(p, n0, n0d)
-
     cdef inline uint64_t first_progression(self, uint64_t p, uint64_t half_pm, uint64_t n0,
                                            uint64_t last) noexcept nogil:
         """Index (from odd n0) of the first n >= max(p^2, n0) with n = p mod p*M, where
@@ -606,7 +601,7 @@ cdef class _Sweep:
         while self.na_pass < self.na and self.arr[self.na_pass].p <= sp_max:
             a = self.na_pass
             p = self.arr[a].p
-            self.arr[a].j = <uint32_t>self.first_multiple(p, n0, n0d)
+            self.arr[a].j = <uint32_t>nw_first_multiple(p, n0, n0d)
             self.arr[a].g = self.first_progression(p, self.apm[a], n0, nlast)
             self.na_pass += 1
         self.free_heads()
@@ -677,7 +672,7 @@ cdef class _Sweep:
                             self.ord_cache[k] = <uint32_t>L
                             self.ncache += 1
                         k += 1
-                    idx = self.first_multiple(p, n0, n0d)
+                    idx = nw_first_multiple(p, n0, n0d)
                     if idx < plen:
                         t = (t0 + idx) % KPERIOD
                         if idx + p >= plen and (self.kdeadbits[((p >> 1) & 3) * DEAD_STRIDE + (t >> 3)]
@@ -721,7 +716,7 @@ cdef class _Sweep:
             q = 1
             while pos < pend:
                 q = nw_plist_next(&pos, q)
-                idx = self.first_multiple(q, n0, n0d)
+                idx = nw_first_multiple(q, n0, n0d)
                 if idx < plen and self.push(idx, q) != 0:
                     return -1
             self.list_bytes -= self.plists[kk].len

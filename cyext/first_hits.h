@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bitops.h"
+
 /* Index (from odd n0, n0d = n0 as a double) of the first odd multiple of p that is
  * >= max(p^2, n0). Written without unpredictable branches. */
 static inline uint64_t nw_first_multiple(uint64_t p, uint64_t n0, double n0d)
@@ -36,8 +38,7 @@ static inline uint64_t nw_first_multiple(uint64_t p, uint64_t n0, double n0d)
     return r >> 1;
 }
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(NEWRAL_PORTABLE_MULHI)
-#define NW_FIRST_HITS_LANES 1
+#if NW_AVX2_LANES
 typedef double nw_v4d __attribute__((vector_size(32)));
 typedef uint64_t nw_v4u __attribute__((vector_size(32)));
 typedef int64_t nw_v4i __attribute__((vector_size(32)));
@@ -68,8 +69,6 @@ __attribute__((target("avx2"))) static inline void nw_first_multiple_x4(const ui
     r = (((s - n) & past) | (r & ~past)) >> 1;
     memcpy(idx, &r, sizeof r);
 }
-#else
-#define NW_FIRST_HITS_LANES 0
 #endif
 
 /* out[k] = nw_first_multiple(ps[k], n0, n0d) for k < n (primes in any order), four at a
@@ -78,8 +77,8 @@ static void nw_first_multiples(const uint32_t *ps, uint64_t n, uint64_t n0, doub
                                uint64_t *out)
 {
     uint64_t i = 0;
-#if NW_FIRST_HITS_LANES
-    if (__builtin_cpu_supports("avx2")) {
+#if NW_AVX2_LANES
+    if (nw_has_avx2()) {
         for (; i + 4 <= n; i += 4) {
             uint32_t lo = ps[i] < ps[i + 1] ? ps[i] : ps[i + 1];
             lo = lo < ps[i + 2] ? lo : ps[i + 2];

@@ -159,14 +159,13 @@ NW_OC_INLINE void nw_order_checks_by(uint64_t n_lo, const uint32_t *j, const uin
         in_prog[lane_i[k]] = (uint8_t)nw_pow2_is_one32(lane_g[k], lane_p[k]);
 }
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(NEWRAL_PORTABLE_MULHI)
+#if NW_AVX2_LANES
 /* The gcds sixteen at a time in the lanes of two AVX2 vectors (GCC and clang vector
  * extensions; chosen at run time where the processor has AVX2, see nw_order_checks):
  * the steps of nw_gcd32_x4, the count of trailing zeros of a lane taken from the
  * exponent of its lowest set bit converted to float (exact: a power of two). Batches of
  * random checks near 2^63 took 19.4-20.8 ns a check this way against 30.0-32.6 ns with
  * the four-lane scalar loop (operands and exponentiations included). */
-#define NW_GCD_LANES 1
 typedef uint32_t nw_v8u __attribute__((vector_size(32)));
 typedef int32_t nw_v8i __attribute__((vector_size(32)));
 typedef float nw_v8f __attribute__((vector_size(32)));
@@ -225,8 +224,6 @@ __attribute__((target("avx2"))) static void nw_order_checks_x16(uint64_t n_lo, c
 {
     nw_order_checks_by(n_lo, j, p, count, in_prog, 16, nw_gcd32_x16);
 }
-#else
-#define NW_GCD_LANES 0
 #endif
 
 /* in_prog[i] = whether 2^((n_i - 1) mod (p_i - 1)) = 1 (mod p_i), n_i = n_lo + 2 j[i],
@@ -239,8 +236,8 @@ __attribute__((target("avx2"))) static void nw_order_checks_x16(uint64_t n_lo, c
 static void nw_order_checks(uint64_t n_lo, const uint32_t *j, const uint32_t *p,
                             uint64_t count, uint8_t *in_prog)
 {
-#if NW_GCD_LANES
-    if (__builtin_cpu_supports("avx2")) {
+#if NW_AVX2_LANES
+    if (nw_has_avx2()) {
         nw_order_checks_x16(n_lo, j, p, count, in_prog);
         return;
     }
