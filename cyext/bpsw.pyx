@@ -137,6 +137,7 @@ cdef enum:
     MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
     PREFETCH_AHEAD = 8       # test_chunk asks for a candidate's pattern byte this far ahead
+    EV_MAP_BITS = 14         # the progression products' first table: 2^14 slots (see ev_map.h)
     SMALL_BLOCK_CROSSINGS = 32  # array primes below a block's bits / this mark a segment
                                 # a first-level cache block at a time (see L1_BLOCK_BITS)
 
@@ -181,6 +182,20 @@ cdef extern from "presieve.h" nogil:
     void nw_presieve_add(uint64_t *buf, uint64_t nbits, uint32_t p, uint64_t half_pm)
     void nw_presieve_fill(uint64_t *seg, uint64_t nwords, const uint64_t *buf, uint64_t rep,
                           uint64_t o, int or_into)
+
+
+cdef extern from "ev_map.h" nogil:
+    ctypedef struct NwEvMap:
+        uint64_t *slot
+        uint32_t bits
+        uint32_t n
+    int nw_ev_init(NwEvMap *m, uint32_t bits)
+    void nw_ev_free(NwEvMap *m)
+    void nw_ev_clear(NwEvMap *m)
+    void nw_ev_prefetch(const NwEvMap *m, uint32_t j, int write)
+    uint32_t nw_ev_get(const NwEvMap *m, uint32_t j)
+    int nw_ev_put(NwEvMap *m, uint32_t j, uint32_t v)
+    void nw_ev_times(NwEvMap *m, uint32_t j, uint64_t p)
 
 
 cdef extern from "first_hits.h" nogil:

@@ -46,14 +46,14 @@ cdef class _Sweep:
     cdef const uint32_t *ord_table  # the shared order table, and the mark below which it is filled
     cdef uint64_t ord_filled
     # the segment, a bit per odd number: seg, some prime hit it outside its progression;
-    # pseg, some prime hit it in its progression (ev: the product of those primes, or 0
-    # if it passes 32 bits);
+    # pseg, some prime hit it in its progression (evm: the product of those primes, or 0
+    # if it passes 32 bits, by offset: see ev_map.h);
     # qflt, a bucket prime may hit it in its progression: a filter of QFLT_BITS bits by
     # offset mod QFLT_BITS, small enough to stay in L1 (hits are few; see sieve_segment)
     cdef uint8_t *seg
     cdef uint8_t *pseg
     cdef uint8_t *qflt
-    cdef uint32_t *ev
+    cdef NwEvMap evm
     cdef uint8_t *saved          # bits of the segment at one array prime's progression hits
     cdef uint64_t *bucket_j      # a bucket block's next hits (4-byte entries: see sieve_segment)
     # the small-prime pattern as bits, KPERIOD + S + 128 of each (see _build_small_pattern)
@@ -142,7 +142,8 @@ cdef class _Sweep:
         self.kpoison = NULL
         self.kdeadbits = NULL
         self.kcand = NULL
-        self.ev = NULL
+        self.evm.slot = NULL
+        self.evm.n = 0
         self.saved = NULL
         self.bucket_j = NULL
         self.kpat = NULL
@@ -176,7 +177,7 @@ cdef class _Sweep:
         free(self.pseg)
         free(self.weak)
         free(self.qflt)
-        free(self.ev)
+        nw_ev_free(&self.evm)
         free(self.saved)
         free(self.bucket_j)
         free(self.arr)
@@ -233,7 +234,8 @@ cdef class _Sweep:
         self.pseg = <uint8_t *>malloc(self.seg_words() * 8)
         self.weak = <uint8_t *>calloc(self.seg_words(), 8)
         self.qflt = <uint8_t *>malloc(QFLT_BITS // 8)
-        self.ev = <uint32_t *>malloc(seg_bytes * sizeof(uint32_t))
+        if nw_ev_init(&self.evm, EV_MAP_BITS) != 0:
+            raise MemoryError()
         # a progression hit every p * M / 2 >= 19 offsets
         self.saved = <uint8_t *>malloc(seg_bytes // 16 + 2)
         self.bucket_j = <uint64_t *>malloc(NW_BLOCK_N * sizeof(uint64_t))
@@ -247,7 +249,7 @@ cdef class _Sweep:
         self.cf_idx = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
         self.cand = <uint32_t *>malloc((self.scan_piece() + 1) * sizeof(uint32_t))
         if (self.seg == NULL or self.pseg == NULL or self.weak == NULL or self.qflt == NULL
-                or self.ev == NULL or self.saved == NULL or self.bucket_j == NULL
+                or self.saved == NULL or self.bucket_j == NULL
                 or self.pend_j == NULL or self.pend_p == NULL
                 or self.cand == NULL or self.chk == NULL
                 or self.cstate == NULL or self.cf_e == NULL or self.cf_m == NULL
@@ -753,15 +755,15 @@ cdef class _Sweep:
         return two != NO_T and kt != NO_T and kt != two
 
     cdef inline void prog_hit(self, uint64_t j, uint32_t p) noexcept nogil:
-        """Records that p hits offset j in its progression: ev[j] is the product of those
-        primes, or 0 if it passes 32 bits (test_chunk then has no shortcut)."""
-        cdef uint64_t prod
+        """Records that p hits offset j in its progression: evm holds the product of those
+        primes at j, or 0 if it passes 32 bits (test_chunk then has no shortcut). Out of
+        memory, it sets failed."""
         if nw_bit_test(self.pseg, j):
-            prod = <uint64_t>self.ev[j] * p
-            self.ev[j] = <uint32_t>prod if (prod >> 32) == 0 else 0
+            nw_ev_times(&self.evm, <uint32_t>j, p)
         else:
             nw_bit_set(self.pseg, j)
-            self.ev[j] = p
+            if nw_ev_put(&self.evm, <uint32_t>j, p) != 0:
+                self.failed = 1
 
     cdef bint in_prog(self, uint64_t lo, uint64_t hi, uint64_t idx, uint64_t p) noexcept nogil:
         """Whether (idx, p) is among the progression hits prog[lo:hi] (sorted by index)."""
@@ -806,6 +808,7 @@ cdef class _Sweep:
         if self.nweak:
             memset(self.weak, 0, self.seg_words() * 8)
         memset(self.pseg, 0, self.seg_words() * 8)
+        nw_ev_clear(&self.evm)
         memset(self.qflt, 0, QFLT_BITS // 8)
         # 1. progressions of bucket primes (their multiples below skip these offsets)
         end = base + length
@@ -953,9 +956,8 @@ cdef class _Sweep:
         cdef const uint8_t *dead = self.dead_bits(two)
         while g < end:
             self.saved[nsaved] = <uint8_t>nw_bit_test(self.seg, g)
-            # what the hit will read and write once the marks are made: far apart (the
-            # progression products take 4 bytes per number, 8 MB a segment)
-            nw_prefetch_w(self.ev + g)
+            # what the hit will read and write once the marks are made: far apart
+            nw_ev_prefetch(&self.evm, <uint32_t>g, 1)
             nw_prefetch(dead + ((t0 + g) % KPERIOD >> 3) if dead != NULL else kp + g)
             nsaved += 1
             g += period
@@ -1123,7 +1125,7 @@ cdef class _Sweep:
                 # the pattern byte and the progression product of a candidate further on:
                 # random reads, far apart
                 nw_prefetch(kp + cand[i + PREFETCH_AHEAD])
-                nw_prefetch(self.ev + cand[i + PREFETCH_AHEAD])
+                nw_ev_prefetch(&self.evm, cand[i + PREFETCH_AHEAD], 0)
             j = cand[i]
             k = kp[j]
             n = n_lo + 2 * j
@@ -1139,7 +1141,7 @@ cdef class _Sweep:
             else:
                 # n = s * m, s the product of the primes that hit n (in their
                 # progressions), m prime or 1 (or n has a square factor)
-                p = self.ev[j]
+                p = nw_ev_get(&self.evm, <uint32_t>j)
                 ev = p
                 tp = self.two_of(p)
                 if tp != NO_T:  # p is one prime (below 2^32; s below 2^18)
@@ -1271,7 +1273,8 @@ cdef class _Sweep:
             spf_limit = nw_isqrt(self.last)
         return (3 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
                 + KPERIOD + self.S
-                + self.S * sizeof(uint32_t) + self.scan_piece() * sizeof(uint32_t) + self.S // 16
+                + (<uint64_t>1 << self.evm.bits) * sizeof(uint64_t)
+                + self.scan_piece() * sizeof(uint32_t) + self.S // 16
                 + NW_BLOCK_N * sizeof(uint64_t)
                 + CHUNK * (3 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)
@@ -1311,6 +1314,7 @@ cdef class _Sweep:
             "weak_primes": self.nweak,
             "l1_block_bits": self.l1_bits,
             "seg_bytes": self.S,
+            "ev_slots": 1 << self.evm.bits,
             "cached_orders": self.ncache,
         }
         counts = [self.blocks.count[i] for i in range(self.blocks.n)]

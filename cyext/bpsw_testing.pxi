@@ -157,3 +157,32 @@ def _scan_bits(seg, prog, weak, small, poison, scand, uint64_t t0, uint64_t j0, 
     finally:
         free(w)
         free(cand)
+
+
+def _progression_products(hits, clear_before=()):
+    """Applies the progression hits [(j, p)] in order as _Sweep.prog_hit does, to the
+    products' hash table (ev_map.h), and returns ({j: product}, slots); the table is
+    emptied before hit i for each i in clear_before: for tests."""
+    cdef NwEvMap m
+    cdef uint32_t j
+    cdef uint64_t p
+    if nw_ev_init(&m, EV_MAP_BITS) != 0:
+        raise MemoryError()
+    seen = set()
+    clear_before = set(clear_before)
+    try:
+        for i, (j, p) in enumerate(hits):
+            if i in clear_before:
+                nw_ev_clear(&m)
+                seen.clear()
+            if j in seen:
+                nw_ev_times(&m, j, p)
+            else:
+                seen.add(j)
+                if nw_ev_put(&m, j, <uint32_t>p) != 0:
+                    raise MemoryError()
+        if len(seen) != m.n:
+            raise RuntimeError("ev map: key count disagrees")
+        return {j: nw_ev_get(&m, j) for j in seen}, 1 << m.bits
+    finally:
+        nw_ev_free(&m)

@@ -325,6 +325,17 @@ def test_segments_of_several_cache_blocks_agree_with_small_segments(a, l1_block_
     assert default[:2] == small[:2]
 
 
+def test_a_segment_whose_progression_products_outgrow_their_first_table():
+    # near 10^16 a segment of 2^22 odd numbers has more progression hits than half of the
+    # products table's first 2^14 slots, so it doubles mid-segment; segments of 2^12 never
+    # fill it
+    a, b = 10**16, 10**16 + 2 * 10**7
+    default = bpsw._sweep_impl(a, b, method="sieve")
+    small = bpsw._sweep_impl(a, b, method="sieve", seg_bytes=1 << 12)
+    assert default[2]["ev_slots"] >= 1 << 15 and small[2]["ev_slots"] == 1 << 14
+    assert default[:2] == small[:2]
+
+
 def test_the_default_cache_block_fits_the_first_level_cache():
     assert bpsw.L1_BLOCK_BITS in (1 << 16, 1 << 17, 1 << 18, 1 << 19, 1 << 20)
     l1 = os.sysconf("SC_LEVEL1_DCACHE_SIZE") if "SC_LEVEL1_DCACHE_SIZE" in os.sysconf_names else 0

@@ -92,6 +92,46 @@ def test_first_multiples_at_the_edges(n0):
     assert bpsw._first_multiples(n0, mixed, staged=False) == [first_multiple_index(n0, p) for p in mixed]
 
 
+def progression_products(hits, clear_before=()):
+    """What the sweep's product table should hold after the hits [(j, p)]: the product
+    of j's primes, 0 once it passes 32 bits."""
+    products = {}
+    for i, (j, p) in enumerate(hits):
+        if i in clear_before:
+            products.clear()
+        prod = products.get(j, 1) * p
+        products[j] = prod if prod < TWO32 else 0
+    return products
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, (1 << 24) - 1), st.integers(1, TWO32 - 1)), max_size=300),
+       st.integers(0, 30), st.sets(st.integers(0, 300), max_size=3))
+def test_progression_products_table(hits, repeat, clear_before):
+    # repeated offsets multiply (past 32 bits: 0, for good); a cleared table forgets
+    hits = hits + hits[:repeat]
+    assert bpsw._progression_products(hits, clear_before)[0] == progression_products(hits, clear_before)
+
+
+def home_slot(j, bits=14):
+    return ((j + 1) * 0x9E3779B1 % TWO32) >> (32 - bits)  # as ev_map.h
+
+
+def test_progression_products_table_grows():
+    # past half of its first 2^14 slots the table doubles, keeping every product; offsets
+    # that share a home slot probe on
+    same_home = [j for j in range(1 << 21) if home_slot(j) == home_slot(5)][:64]
+    assert len(same_home) == 64
+    hits = [(j * 997 % (1 << 24), 3 + 2 * (j % 5)) for j in range(40000)]
+    hits += [(j, 7) for j in same_home] + [(same_home[0], 11), (same_home[3], 13)]
+    table, slots = bpsw._progression_products(hits)
+    assert table == progression_products(hits)
+    assert slots >= 1 << 17
+    table, slots = bpsw._progression_products(hits, clear_before={40000})
+    assert table == progression_products(hits, clear_before={40000}) and len(table) == 64
+    assert slots >= 1 << 17  # clearing keeps the size
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, TWO64 // 2).map(lambda n: n | 1),
        st.lists(st.tuples(primes_below_two_to_the_32(), st.integers(0, 3), st.integers(0, 1 << 20)),
