@@ -138,6 +138,7 @@ cdef enum:
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
     PREFETCH_AHEAD = 8       # test_chunk asks for a candidate's pattern byte this far ahead
     EV_MAP_BITS = 14         # the progression products' first table: 2^14 slots (see ev_map.h)
+    KEEP_HEAP_BELOW = 8 << 20  # see heap_tuning.h
     SMALL_BLOCK_CROSSINGS = 32  # array primes below a block's bits / this mark a segment
                                 # a first-level cache block at a time (see L1_BLOCK_BITS)
 
@@ -182,6 +183,10 @@ cdef extern from "presieve.h" nogil:
     void nw_presieve_add(uint64_t *buf, uint64_t nbits, uint32_t p, uint64_t half_pm)
     void nw_presieve_fill(uint64_t *seg, uint64_t nwords, const uint64_t *buf, uint64_t rep,
                           uint64_t o, int or_into)
+
+
+cdef extern from "heap_tuning.h" nogil:
+    int nw_keep_heap(int mmap_threshold)
 
 
 cdef extern from "ev_map.h" nogil:

@@ -1324,3 +1324,6 @@ cdef class _Sweep:
 # Tables shared by every sweep, built once under the GIL (sweeps run without it).
 if nw_pgen_setup() != 0:
     raise MemoryError()
+# glibc keeps blocks below 8 MB in its heap, so that short sweeps do not fault their
+# scratch arrays in again (see heap_tuning.h); whether it took
+_HEAP_KEPT = bool(nw_keep_heap(KEEP_HEAP_BELOW))
