@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitops.h"
+
 typedef struct {
     uint64_t *slot;
     uint32_t bits;   /* 2^bits slots */
@@ -66,18 +68,14 @@ static inline uint64_t *nw_ev_find(const NwEvMap *m, uint32_t j)
     }
 }
 
+/* Asks for key j's home slot (for writing with write), ahead of the find. */
 static inline void nw_ev_prefetch(const NwEvMap *m, uint32_t j, int write)
 {
-#if defined(__GNUC__) || defined(__clang__)
+    const uint64_t *home = &m->slot[nw_ev_home(m, j)];
     if (write)
-        __builtin_prefetch(&m->slot[nw_ev_home(m, j)], 1, 3);
+        nw_prefetch_w(home);
     else
-        __builtin_prefetch(&m->slot[nw_ev_home(m, j)], 0, 3);
-#else
-    (void)m;
-    (void)j;
-    (void)write;
-#endif
+        nw_prefetch(home);
 }
 
 /* The product of key j (0 if absent: which the sweep never asks). */
