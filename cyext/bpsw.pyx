@@ -217,6 +217,9 @@ cdef extern from "live_hits.h" nogil:
     uint64_t nw_keep_live_hits(uint8_t *seg, const uint8_t *deadbits, uint64_t stride,
                                uint64_t t0, uint64_t period, uint32_t *pj, uint32_t *pp,
                                uint64_t n)
+    uint64_t nw_live_progression(uint8_t *seg, const uint8_t *deadbits, uint64_t *g,
+                                 uint64_t *t, uint64_t period, uint64_t kperiod,
+                                 uint64_t end, uint32_t *out)
 
 
 cdef extern from "segment_scan.h" nogil:

@@ -88,6 +88,10 @@ cdef class _Sweep:
     cdef int strong_at[MAX_PRESIEVE]
     cdef uint64_t pre_max[MAX_PRESIEVE]
     cdef uint64_t pre_inv[MAX_PRESIEVE]
+    # each pre-sieved prime's next progression hit in the segment: its offset, and its place
+    # in the small-prime pattern (see presieved_progressions)
+    cdef uint64_t pre_g[MAX_PRESIEVE]
+    cdef uint64_t pre_t[MAX_PRESIEVE]
     # primes below the array limit, ascending: the prime and its next offsets, read at
     # every segment (16 bytes each); the progression stride (p M / 2) and the 2-adic
     # valuation of ord_p(2), read only at a progression hit
@@ -884,14 +888,16 @@ cdef class _Sweep:
             nent = NW_BLOCK_N
         # 4. hits of primes whose order is not tabulated, once the rest is known
         self.flush_checks(n_lo, npend)
-        # 4b. progression hits of the pre-sieved primes, on numbers not ruled out
-        if self.pre_primes:
-            self.presieved_progressions(n_lo, length, kp)
         # 5. count primes, collect and test candidates, a piece at a time (which bounds
-        # the candidate list)
+        # the candidate list), each piece once the pre-sieved primes' progression hits on
+        # it are recorded (4b: while its bits are in the first-level cache)
+        if self.pre_primes:
+            self.presieved_start(n_lo)
         j = 0
         while j < length:
             end = length - j if length - j < self.scan_piece() else self.scan_piece()
+            if self.pre_primes:
+                self.presieved_progressions(n_lo, j + end, kp)
             ncand = self.scan(n_lo, j, j + end)
             if self.test_candidates(n_lo, ncand, kp) != 0:
                 return -1
@@ -992,13 +998,29 @@ cdef class _Sweep:
             return nw_bit_test(dead, t)
         return self.ruled_by_small(kp, g, two)
 
-    cdef void presieved_progressions(self, uint64_t n_lo, uint64_t length,
+    cdef void presieved_start(self, uint64_t n_lo) noexcept nogil:
+        """Sets each pre-sieved prime's first progression hit in the segment from n_lo:
+        the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod p M / 2), u0 = (n_lo - 1) / 2,
+        and its place (u0 + g) mod KPERIOD in the small-prime pattern."""
+        cdef uint64_t u0 = (n_lo - 1) >> 1, period, g
+        cdef int a
+        for a in range(self.pre_primes):
+            period = self.pre.half_pm[a]
+            g = (period + (self.pre.p[a] >> 1) - u0 % period) % period
+            self.pre_g[a] = g
+            self.pre_t[a] = (u0 + g) % KPERIOD
+
+    cdef void presieved_progressions(self, uint64_t n_lo, uint64_t end,
                                      const uint8_t *kp) noexcept nogil:
-        """Records the progression hits of the pre-sieved primes in the segment (those
-        their patterns leave out: see presieve.h) on the numbers still alive: ruled out
-        if a small prime factor (kp) disagrees with p on the 2-adic valuation of the order
-        of 2; else in pseg and ev for a strong hit, in weak for a weak one (a second weak
-        hit makes the number a candidate, as pseg with a product of 1)."""
+        """Records the progression hits of the pre-sieved primes below offset end of the
+        segment (those their patterns leave out: see presieve.h; from where the last call,
+        or presieved_start, left them) on the numbers still alive: ruled out if a small
+        prime factor (kp) disagrees with p on the 2-adic valuation of the order of 2; else
+        in pseg and ev for a strong hit, in weak for a weak one (a second weak hit makes
+        the number a candidate, as pseg with a product of 1). Called a scan piece at a
+        time, so that the piece's bits stay in the first-level cache for its 24 or so
+        primes and then for its scan (over the whole segment, every prime read the
+        segment from the second-level cache: 15% of the sweep's time near 10^12)."""
         cdef uint64_t u0 = (n_lo - 1) >> 1, period, g, next_strong, t
         cdef uint32_t p
         cdef uint8_t two
@@ -1012,11 +1034,12 @@ cdef class _Sweep:
             table = self.has_table[a]
             # whether a small prime factor rules n out, from a bit array where it can
             dead = self.dead_bits(two)
-            # the first offset g >= 0 with u0 + g = (p - 1) / 2 (mod period), and its place
-            # t in the pattern
-            g = (period + (p >> 1) - u0 % period) % period
-            t = (u0 + g) % KPERIOD
-            while g < length:
+            if dead != NULL:
+                self.presieved_live_hits(a, p, table, dead, u0, end)
+                continue
+            g = self.pre_g[a]
+            t = self.pre_t[a]
+            while g < end:
                 strong = not table
                 if table and self.strong_at[a] < self.nstrong[a]:
                     next_strong = self.strong_u[a][self.strong_at[a]]
@@ -1036,6 +1059,39 @@ cdef class _Sweep:
                 t += period
                 if t >= KPERIOD:
                     t -= KPERIOD
+            self.pre_g[a] = g
+            self.pre_t[a] = t
+
+    cdef void presieved_live_hits(self, int a, uint32_t p, bint table, const uint8_t *dead,
+                                  uint64_t u0, uint64_t end) noexcept nogil:
+        """presieved_progressions for pre-sieved prime a where its dead bits are a bit
+        array: the hits on live numbers are found first without branches, CHUNK at most
+        at a time (see nw_live_progression), then recorded."""
+        cdef uint64_t period = self.pre.half_pm[a], stop, nlive, i, g, u
+        cdef int at
+        cdef bint strong
+        while self.pre_g[a] < end:
+            stop = self.pre_g[a] + (CHUNK - 1) * period
+            nlive = nw_live_progression(self.seg, dead, &self.pre_g[a], &self.pre_t[a],
+                                        period, KPERIOD, stop if stop < end else end,
+                                        self.pend_j)
+            for i in range(nlive):
+                g = self.pend_j[i]
+                strong = not table
+                if table:
+                    # the strong hits are a few of the progression's, ascending
+                    u = u0 + g
+                    at = self.strong_at[a]
+                    while at < self.nstrong[a] and self.strong_u[a][at] < u:
+                        at += 1
+                    strong = at < self.nstrong[a] and self.strong_u[a][at] == u
+                    self.strong_at[a] = at
+                if strong:
+                    self.prog_hit(g, p)
+                elif nw_bit_test(self.weak, g):
+                    self.prog_hit(g, 1)
+                else:
+                    nw_bit_set(self.weak, g)
 
     cdef void flush_checks(self, uint64_t n_lo, uint64_t npend) noexcept nogil:
         """Applies the pending hits of primes whose order is not tabulated: each hit on a

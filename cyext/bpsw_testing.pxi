@@ -139,6 +139,31 @@ def _mark_bits(nbits, j, p, end):
         free(b)
 
 
+def _live_progression(seg, dead, uint64_t g, uint64_t t, uint64_t period, uint64_t kperiod,
+                      uint64_t end):
+    """nw_live_progression on bit lists given as Python ints (seg of end + 64 bits, dead of
+    kperiod bits): (live offsets, seg after, the next g, its t): for tests."""
+    cdef uint64_t sbytes = (end + 64) // 8 + 8, dbytes = (kperiod + 7) // 8 + 8, k, n
+    cdef uint8_t *sb = <uint8_t *>calloc(sbytes, 1)
+    cdef uint8_t *db = <uint8_t *>calloc(dbytes, 1)
+    cdef uint32_t *out = <uint32_t *>malloc(((end - g) // period + 2) * sizeof(uint32_t)) \
+        if end > g else <uint32_t *>malloc(sizeof(uint32_t))
+    try:
+        if sb == NULL or db == NULL or out == NULL:
+            raise MemoryError()
+        sb_bytes = seg.to_bytes(sbytes, "little")
+        db_bytes = dead.to_bytes(dbytes, "little")
+        memcpy(sb, <const char *>sb_bytes, sbytes)
+        memcpy(db, <const char *>db_bytes, dbytes)
+        n = nw_live_progression(sb, db, &g, &t, period, kperiod, end, out)
+        live = [out[k] for k in range(n)]
+        return live, int.from_bytes(sb[:sbytes], "little"), g, t
+    finally:
+        free(sb)
+        free(db)
+        free(out)
+
+
 def _scan_bits(seg, prog, weak, small, poison, scand, uint64_t t0, uint64_t j0, uint64_t j1):
     """nw_scan_bits on bit lists given as Python ints (bit i = number i; the patterns are
     read from bit t0 on): (prime count, candidates): for tests."""

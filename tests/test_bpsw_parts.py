@@ -242,6 +242,32 @@ def test_mark_bits_at_turn_boundaries(j, p, end):
     assert nxt >= end and (nxt - j) % p == 0
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(1, 400), st.integers(2, 900), st.integers(0, 3000))
+def test_live_progression_agrees_with_python(data, period, kperiod, end):
+    """nw_live_progression (the pre-sieved primes' progression hits, without branches):
+    the hits on live numbers in order; a dead hit on a live number rules it out; g and t
+    end at the first hit past end, t wrapping around kperiod."""
+    period = min(period, kperiod - 1)
+    g = data.draw(st.integers(0, end + 5))
+    t = data.draw(st.integers(0, kperiod - 1))
+    seg = data.draw(st.integers(0, (1 << (end + 64)) - 1))
+    dead = data.draw(st.integers(0, (1 << kperiod) - 1))
+    live, seg_after, g_after, t_after = bpsw._live_progression(seg, dead, g, t, period,
+                                                              kperiod, end)
+    want, want_seg, j, tt = [], seg, g, t
+    while j < end:
+        if (dead >> tt) & 1:
+            want_seg |= 1 << j
+        elif not (seg >> j) & 1:
+            want.append(j)
+        j += period
+        tt = (tt + period) % kperiod
+    assert live == want
+    assert seg_after == want_seg
+    assert (g_after, t_after) == (j, tt)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 300), st.integers(0, 300), st.integers(0, 200),
        st.lists(st.integers(0, (1 << 700) - 1), min_size=6, max_size=6))
