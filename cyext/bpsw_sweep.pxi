@@ -54,7 +54,7 @@ cdef class _Sweep:
     cdef uint8_t *pseg
     cdef uint8_t *qflt
     cdef NwEvMap evm
-    cdef uint8_t *saved          # bits of the segment at one array prime's progression hits
+    cdef uint32_t *saved         # one array prime's progression hits (see mark_progression)
     cdef uint64_t *bucket_j      # a bucket block's next hits (4-byte entries: see sieve_segment)
     # the small-prime pattern as bits, KPERIOD + S + 128 of each (see _build_small_pattern)
     # borrowed, read-only, from the shared pattern (see _SmallPattern), which pattern keeps alive
@@ -241,7 +241,7 @@ cdef class _Sweep:
         if nw_ev_init(&self.evm, EV_MAP_BITS) != 0:
             raise MemoryError()
         # a progression hit every p * M / 2 >= 19 offsets
-        self.saved = <uint8_t *>malloc(seg_bytes // 16 + 2)
+        self.saved = <uint32_t *>malloc((seg_bytes // 16 + 2) * sizeof(uint32_t))
         self.bucket_j = <uint64_t *>malloc(NW_BLOCK_N * sizeof(uint64_t))
         self.pend_j = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
         self.pend_p = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
@@ -954,28 +954,43 @@ cdef class _Sweep:
         below end: it marks every multiple, then puts back the bits at those hits as they
         were before (a progression repeats every M/2 multiples, often fewer than eight:
         stopping the marking at each hit would cost more), unless a small prime factor
-        rules n out (ruled_at), and records the hits."""
+        rules n out (ruled_at), and records the hits. Which hits are put back is found
+        without branches (saved, then the live hits' offsets in its place): each of the
+        two tests goes either way about as often, and mispredicted they cost more than
+        the rest of a hit (near 10^12 the sweep took 3% longer)."""
         cdef ArrayPrime *ar = &self.arr[a]
-        cdef uint64_t g = ar.g, period = self.apm[a], nsaved = 0, ie
-        cdef uint64_t t0 = kp - self.kpat
+        cdef uint64_t g = ar.g, period = self.apm[a], nsaved = 0, nlive = 0, ie, live, gnext
+        cdef uint64_t t, step = period % KPERIOD
         cdef uint8_t two = self.atwo[a]
         cdef const uint8_t *dead = self.dead_bits(two)
+        cdef uint32_t *saved = self.saved
+        t = (<uint64_t>(kp - self.kpat) + g) % KPERIOD
         while g < end:
-            self.saved[nsaved] = <uint8_t>nw_bit_test(self.seg, g)
-            # what the hit will read and write once the marks are made: far apart
-            nw_ev_prefetch(&self.evm, <uint32_t>g, 1)
-            nw_prefetch(dead + ((t0 + g) % KPERIOD >> 3) if dead != NULL else kp + g)
+            # the offset, and whether the hit's number was ruled out before p's marks
+            saved[nsaved] = <uint32_t>(g << 1) | <uint32_t>nw_bit_test(self.seg, g)
+            # what ruled_at will read once the marks are made: far apart
+            nw_prefetch(dead + (t >> 3) if dead != NULL else kp + g)
             nsaved += 1
             g += period
+            t += step
+            if t >= KPERIOD:
+                t -= KPERIOD
+        gnext = g
         ar.j = <uint32_t>nw_mark_bits(self.seg, ar.j, ar.p, end)
-        g = ar.g
+        t = (<uint64_t>(kp - self.kpat) + ar.g) % KPERIOD
         for ie in range(nsaved):
+            g = saved[ie] >> 1
             # else ruled out already, or by a small prime factor: the mark stays
-            if not self.saved[ie] and not self.ruled_at(dead, kp, g, (t0 + g) % KPERIOD, two):
-                nw_bit_clear(self.seg, g)
-                self.prog_hit(g, ar.p)
-            g += period
-        ar.g = g
+            live = ((saved[ie] & 1) | <uint64_t>self.ruled_at(dead, kp, g, t, two)) ^ 1
+            self.seg[g >> 3] &= <uint8_t>~(live << (g & 7))
+            saved[nlive] = <uint32_t>g
+            nlive += live
+            t += step
+            if t >= KPERIOD:
+                t -= KPERIOD
+        ar.g = gnext
+        for ie in range(nlive):
+            self.prog_hit(saved[ie], ar.p)
 
     cdef inline const uint8_t *dead_bits(self, uint8_t two) noexcept nogil:
         """Where ruled_by_small for a prime whose ord_p(2) has 2-adic valuation two can be
@@ -1330,7 +1345,7 @@ cdef class _Sweep:
         return (3 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
                 + KPERIOD + self.S
                 + (<uint64_t>1 << self.evm.bits) * sizeof(uint64_t)
-                + self.scan_piece() * sizeof(uint32_t) + self.S // 16
+                + self.scan_piece() * sizeof(uint32_t) + self.S // 4
                 + NW_BLOCK_N * sizeof(uint64_t)
                 + CHUNK * (3 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)
