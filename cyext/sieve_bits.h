@@ -54,10 +54,13 @@ static inline int nw_popcount64(uint64_t x)
  * bit masks (p is odd, so the eight positions cover every bit of a byte), and a turn
  * moves p bytes: the usual unrolling of a bit sieve, with a case for each of the 32
  * (j % 8, p % 8) pairs so that the masks are constants (primesieve's EratSmall does the
- * same for its wheel). */
+ * same for its wheel). The switch's jump is mispredicted about once a call, which a
+ * plain loop saves: below 32 marks that loop is the faster (measured alone, primes from
+ * 2^17 to 2^18 over 2^21 bits, 11 marks a call: 10.1 against 17.1 ns a call; from 2^15
+ * to 2^16, 45 marks: 42.4 against 39.0 ns). */
 static inline uint64_t nw_mark_bits(uint8_t *b, uint64_t j, uint64_t p, uint64_t end)
 {
-    if (j < end && end - j > 8 * p) {
+    if (j < end && end - j > 32 * p) {
         /* a turn at q is whole when its last mark, bit 8 (q - b) + jr + 7 p, is below
          * end: while q - b < ceil((end - jr - 7 p) / 8) */
         uint64_t jr = j & 7, pq = p >> 3, p3 = 3 * pq, p5 = 5 * pq, p7 = 7 * pq;

@@ -235,7 +235,10 @@ def test_mark_bits_every_case_of_the_unrolled_turn(jr, p):
 
 
 @pytest.mark.parametrize("j, p, end", [(0, 1, 64), (5, 3, 5 + 8 * 3 + 1), (7, 19, 7 + 8 * 19),
-                                       (3, 19, 7 + 8 * 19 + 1), (0, 65535, 1 << 20)])
+                                       (3, 19, 7 + 8 * 19 + 1), (0, 65535, 1 << 20),
+                                       # where the plain loop gives way to the unrolled turns
+                                       (0, 19, 32 * 19), (0, 19, 32 * 19 + 1),
+                                       (3, 19, 3 + 32 * 19 + 1), (6, 21, 6 + 33 * 21 - 1)])
 def test_mark_bits_at_turn_boundaries(j, p, end):
     bits, nxt = bpsw._mark_bits(end + 64, j, p, end)
     assert bits == list(range(j, end, p))
