@@ -53,27 +53,30 @@ static uint64_t nw_keep_live_hits(uint8_t *seg, const uint8_t *deadbits, uint64_
  * numbers (the pre-sieved primes' progressions: see _Sweep.presieved_progressions). A
  * hit on a number already ruled out (its bit in seg is set) is dropped; a hit whose dead
  * bit is set (bit t of deadbits, t = the hit's place in a pattern of kperiod bits, moving
- * on by period with each hit, period < kperiod) is dropped and rules the number out. The
- * live ones' offsets go to out, in order; returns their number, and leaves *g and *t at
- * the first hit at or past end. Without branches, as nw_keep_live_hits: a hit finds its
- * number alive about one time in five, which no branch predictor guesses. */
+ * on by period with each hit) is dropped and rules the number out. The live ones' offsets
+ * go to out, in order; returns their number, and leaves *g and *t at the first hit at or
+ * past end. Without branches, as nw_keep_live_hits: a hit finds its number alive about
+ * one time in five, which no branch predictor guesses; and in two passes, the dead bits
+ * read only for the hits that the first finds alive. */
 static uint64_t nw_live_progression(uint8_t *seg, const uint8_t *deadbits, uint64_t *g,
                                     uint64_t *t, uint64_t period, uint64_t kperiod,
                                     uint64_t end, uint32_t *out)
 {
-    uint64_t j = *g, tt = *t, k = 0;
+    uint64_t j0 = *g, t0 = *t, j = j0, k = 0, n = 0, i;
     for (; j < end; j += period) {
-        uint64_t ruled = (uint64_t)(seg[j >> 3] >> (j & 7)) & 1;
-        uint64_t dead = (uint64_t)(deadbits[tt >> 3] >> (tt & 7)) & 1;
-        seg[j >> 3] |= (uint8_t)(dead << (j & 7));
         out[k] = (uint32_t)j;
-        k += (ruled | dead) ^ 1;
-        tt += period;
-        tt = tt >= kperiod ? tt - kperiod : tt;
+        k += ((uint64_t)(seg[j >> 3] >> (j & 7)) & 1) ^ 1;
+    }
+    for (i = 0; i < k; i++) {
+        uint64_t x = out[i], tx = (t0 + (x - j0)) % kperiod;
+        uint64_t dead = (uint64_t)(deadbits[tx >> 3] >> (tx & 7)) & 1;
+        seg[x >> 3] |= (uint8_t)(dead << (x & 7));
+        out[n] = (uint32_t)x;
+        n += dead ^ 1;
     }
     *g = j;
-    *t = tt;
-    return k;
+    *t = (t0 + (j - j0)) % kperiod;
+    return n;
 }
 
 #endif /* NEWRAL_LIVE_HITS_H */

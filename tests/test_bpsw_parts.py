@@ -251,7 +251,6 @@ def test_live_progression_agrees_with_python(data, period, kperiod, end):
     """nw_live_progression (the pre-sieved primes' progression hits, without branches):
     the hits on live numbers in order; a dead hit on a live number rules it out; g and t
     end at the first hit past end, t wrapping around kperiod."""
-    period = min(period, kperiod - 1)
     g = data.draw(st.integers(0, end + 5))
     t = data.draw(st.integers(0, kperiod - 1))
     seg = data.draw(st.integers(0, (1 << (end + 64)) - 1))
