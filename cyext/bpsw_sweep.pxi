@@ -54,7 +54,7 @@ cdef class _Sweep:
     cdef uint8_t *pseg
     cdef uint8_t *qflt
     cdef NwEvMap evm
-    cdef uint32_t *saved         # one array prime's progression hits (see mark_progression)
+    cdef uint32_t *saved         # an array prime's progression hits (see mark_progression)
     cdef uint64_t *bucket_j      # a bucket block's next hits (4-byte entries: see sieve_segment)
     # the small-prime pattern as bits, KPERIOD + S + 128 of each (see _build_small_pattern)
     # borrowed, read-only, from the shared pattern (see _SmallPattern), which pattern keeps alive
@@ -955,39 +955,37 @@ cdef class _Sweep:
         were before (a progression repeats every M/2 multiples, often fewer than eight:
         stopping the marking at each hit would cost more), unless a small prime factor
         rules n out (ruled_at), and records the hits. Which hits are put back is found
-        without branches (saved, then the live hits' offsets in its place): each of the
-        two tests goes either way about as often, and mispredicted they cost more than
-        the rest of a hit (near 10^12 the sweep took 3% longer)."""
+        without branches (saved: the offsets of the hits on numbers not ruled out yet,
+        then of those that ruled_at leaves live): each of the two tests goes either way
+        about as often, and mispredicted they cost more than the rest of a hit (near
+        10^12 the sweep took 3% longer)."""
         cdef ArrayPrime *ar = &self.arr[a]
         cdef uint64_t g = ar.g, period = self.apm[a], nsaved = 0, nlive = 0, ie, live, gnext
         cdef uint64_t t, step = period % KPERIOD
         cdef uint8_t two = self.atwo[a]
         cdef const uint8_t *dead = self.dead_bits(two)
         cdef uint32_t *saved = self.saved
-        t = (<uint64_t>(kp - self.kpat) + g) % KPERIOD
+        cdef uint64_t t0 = kp - self.kpat
+        t = (t0 + g) % KPERIOD
         while g < end:
-            # the offset, and whether the hit's number was ruled out before p's marks
-            saved[nsaved] = <uint32_t>(g << 1) | <uint32_t>nw_bit_test(self.seg, g)
+            # the hits on numbers not ruled out before p's marks (the others keep them)
+            saved[nsaved] = <uint32_t>g
+            nsaved += nw_bit_test(self.seg, g) ^ 1
             # what ruled_at will read once the marks are made: far apart
             nw_prefetch(dead + (t >> 3) if dead != NULL else kp + g)
-            nsaved += 1
             g += period
             t += step
             if t >= KPERIOD:
                 t -= KPERIOD
         gnext = g
         ar.j = <uint32_t>nw_mark_bits(self.seg, ar.j, ar.p, end)
-        t = (<uint64_t>(kp - self.kpat) + ar.g) % KPERIOD
         for ie in range(nsaved):
-            g = saved[ie] >> 1
-            # else ruled out already, or by a small prime factor: the mark stays
-            live = ((saved[ie] & 1) | <uint64_t>self.ruled_at(dead, kp, g, t, two)) ^ 1
+            g = saved[ie]
+            # else ruled out by a small prime factor: the mark stays
+            live = <uint64_t>self.ruled_at(dead, kp, g, (t0 + g) % KPERIOD, two) ^ 1
             self.seg[g >> 3] &= <uint8_t>~(live << (g & 7))
             saved[nlive] = <uint32_t>g
             nlive += live
-            t += step
-            if t >= KPERIOD:
-                t -= KPERIOD
         ar.g = gnext
         for ie in range(nlive):
             self.prog_hit(saved[ie], ar.p)
