@@ -97,6 +97,7 @@ _TWO64 = 1 << 64
 # on and 11% less near 2^63, against 1.6% more at 10^12 (see default_segment_bytes).
 DEFAULT_SEGMENT_BYTES = 1 << 21
 LARGE_SEGMENT_BYTES = 1 << 22
+MIN_SEGMENT_BYTES = 1 << 16     # a short sweep's segment, at least (see default_segment_bytes)
 DEFAULT_ORDER_LIMIT = 1 << 22
 # Sieving primes below seg_bytes / DEFAULT_ARRAY_DIVISOR (at least 64) are sieved from
 # arrays, larger ones from buckets (which handle several hits per segment).

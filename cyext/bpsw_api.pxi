@@ -39,12 +39,20 @@ def _block_layout(a, b, block):
     return min(block, U64_MAX), nblocks
 
 
-def default_segment_bytes(b):
+def default_segment_bytes(b, a=None):
     """The segment length a sweep ending at b takes by default: LARGE_SEGMENT_BYTES where
-    its sieving primes pass DEFAULT_SEGMENT_BYTES, else DEFAULT_SEGMENT_BYTES."""
-    if _isqrt(max(b, 1) - 1) >= DEFAULT_SEGMENT_BYTES:
-        return LARGE_SEGMENT_BYTES
-    return DEFAULT_SEGMENT_BYTES
+    its sieving primes pass DEFAULT_SEGMENT_BYTES, else DEFAULT_SEGMENT_BYTES. With a, the
+    sweep's start, no longer than the power of two at or above its odd numbers, and at
+    least MIN_SEGMENT_BYTES: a segment is cleared, filled and scanned whole, which for a
+    short sweep (an audit block of 40,000 numbers near 10^9) took half the time in
+    segments of 2^21."""
+    size = LARGE_SEGMENT_BYTES if _isqrt(max(b, 1) - 1) >= DEFAULT_SEGMENT_BYTES \
+        else DEFAULT_SEGMENT_BYTES
+    if a is not None:
+        odd = max(b - a, 0) // 2 + 1
+        while size > MIN_SEGMENT_BYTES and size // 2 >= odd:
+            size //= 2
+    return size
 
 
 def _sweep_impl(a, b, *, method="auto", seg_bytes=None,
@@ -60,7 +68,7 @@ def _sweep_impl(a, b, *, method="auto", seg_bytes=None,
     if block is not None:
         _check_block(block)
     if seg_bytes is None:
-        seg_bytes = default_segment_bytes(b)
+        seg_bytes = default_segment_bytes(b, a)
     elif not isinstance(seg_bytes, int) or isinstance(seg_bytes, bool):
         raise TypeError(f"seg_bytes must be an integer, got {type(seg_bytes).__name__}")
     if seg_bytes < 16 or seg_bytes > (1 << 24) or seg_bytes & (seg_bytes - 1):

@@ -373,6 +373,25 @@ def test_l1_block_bits_is_checked(bits):
         bpsw._sweep_impl(10**6, 10**6 + 100, method="sieve", l1_block_bits=bits)
 
 
+@pytest.mark.parametrize("a, length", [(10**9, 80_000), (10**9 + 1, 2 * 65536 + 1),
+                                       (10**12 + 3, 131_072), (10**12, 4 * 10**6), (3, 10)])
+def test_a_short_sweep_takes_a_short_segment(a, length):
+    """The default segment is the power of two at or above the odd numbers (at least
+    MIN_SEGMENT_BYTES), up to the long sweeps' default; the result is the same as in a
+    segment of 2^21."""
+    b = a + length
+    size = bpsw.default_segment_bytes(b, a)
+    odd = length // 2 + 1
+    assert size >= bpsw.MIN_SEGMENT_BYTES == 1 << 16
+    assert size & (size - 1) == 0 and size <= bpsw.default_segment_bytes(b)
+    assert size == bpsw.default_segment_bytes(b) or size >= odd
+    assert size == bpsw.MIN_SEGMENT_BYTES or size // 2 < odd
+    count, found, stats = bpsw._sweep_impl(a, b, method="sieve")
+    assert stats["seg_bytes"] == size
+    assert (count, found) == bpsw._sweep_impl(a, b, method="sieve", seg_bytes=1 << 21)[:2]
+    assert count == sum(1 for n in range(a, b) if gmpy2.is_prime(n))
+
+
 def test_the_segment_doubles_where_the_sieving_primes_pass_it():
     edge = (1 << 42) + 1  # the first b whose sieving primes reach 2^21
     assert bpsw.default_segment_bytes(edge - 1) == bpsw.DEFAULT_SEGMENT_BYTES == 1 << 21
