@@ -202,6 +202,27 @@ def test_pow2_batch_mixes_short_and_long_exponents(pairs):
     assert bpsw._pow2_is_one(es, ms) == [pow(2, e, m) == 1 for e, m in pairs]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(64, (1 << 32) - 1), st.integers(64, (1 << 32) - 6),
+                          st.booleans()), max_size=40),
+       st.lists(st.tuples(st.integers(64, TWO64 - 1),
+                          st.integers(1, TWO64 // 2 - 1).map(lambda k: 2 * k + 1)),
+                max_size=6))
+def test_pow2_batch_32_bit_lanes(small, large):
+    """Moduli and exponents below 2^32 take 32-bit Montgomery lanes, the others 64-bit
+    ones, in one batch; for a prime m, the exponent m - 1 gives a one (Fermat)."""
+    pairs = []
+    for e, m, fermat in small:
+        if fermat:
+            m = int(gmpy2.next_prime(m))
+            e = m - 1
+        pairs.append((e, m | 1))
+    pairs += large
+    es = [e for e, _ in pairs]
+    ms = [m for _, m in pairs]
+    assert bpsw._pow2_is_one(es, ms) == [pow(2, e, m) == 1 for e, m in pairs]
+
+
 def test_pow2_batch_sees_ones():
     # 2^(ord) = 1: 2^10 = 1 mod 11 * 31 (= 341), 2^64 = 1 mod 2^64 - 1, 2^0 = 1
     ms = [341, TWO64 - 1, 3, 2**61 - 1, 7]
