@@ -29,6 +29,15 @@ static inline uint64_t nw_cf_step(uint64_t x, uint64_t m, uint64_t minv, uint64_
     return y ^ ((d ^ y) & (0 - bit));
 }
 
+/* The highest set bit of x below bit `from` + 1 (0 for x = 0): where a chain of
+ * squarings for the exponents OR-ed into x starts. */
+static inline int nw_cf_top_bit(uint64_t x, int from)
+{
+    while (from > 0 && !((x >> from) & 1))
+        from--;
+    return from;
+}
+
 /* is_one[idx[i]] for the n entries idx[0 .. n) whose m and e are below 2^32: four 32-bit
  * Montgomery chains at a time (order_check.h's steps), from the highest bit any of the
  * four exponents has: a 32-bit step needs less of the multiplier than a 64-bit one, and
@@ -51,10 +60,7 @@ static void nw_pow2_is_one_lanes32(const uint64_t *e, const uint64_t *m, const u
             x[k] = one[k];
             all |= ee[k];
         }
-        bit = 31;
-        while (bit > 0 && !((all >> bit) & 1))
-            bit--;
-        for (; bit >= 0; bit--) {
+        for (bit = nw_cf_top_bit(all, 31); bit >= 0; bit--) {
             x[0] = nw_oc_step(x[0], q[0], inv[0], (ee[0] >> bit) & 1);
             x[1] = nw_oc_step(x[1], q[1], inv[1], (ee[1] >> bit) & 1);
             x[2] = nw_oc_step(x[2], q[2], inv[2], (ee[2] >> bit) & 1);
@@ -99,10 +105,7 @@ static void nw_pow2_is_one_batch(const uint64_t *e, const uint64_t *m, uint64_t 
             x[k] = one[k];
             all |= ee[k];
         }
-        bit = 63;
-        while (bit > 0 && !((all >> bit) & 1))
-            bit--;
-        for (; bit >= 0; bit--) {
+        for (bit = nw_cf_top_bit(all, 63); bit >= 0; bit--) {
             uint64_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
             x0 = nw_cf_step(x0, mm[0], inv[0], (ee[0] >> bit) & 1);
             x1 = nw_cf_step(x1, mm[1], inv[1], (ee[1] >> bit) & 1);
