@@ -35,19 +35,28 @@ static uint64_t nw_scan_bits(const uint64_t *seg, const uint64_t *prog, const ui
                              const uint64_t *poison, const uint64_t *scand, uint64_t t0,
                              uint64_t j0, uint64_t j1, uint32_t *cand, uint64_t *ncand_out)
 {
-    uint64_t count = 0, ncand = *ncand_out, w;
+    uint64_t count = 0, ncand = *ncand_out, w, w0, w1;
+    /* the patterns' windows: word w of the segment reads bits t0 + 64 w on, that is words
+     * (t0 >> 6) + w and the next, shifted by r (the high part in two steps, so that r = 0
+     * needs no case of its own) */
+    const uint64_t *sp = small + (t0 >> 6), *pp = poison + (t0 >> 6), *cp = scand + (t0 >> 6);
+    unsigned r = (unsigned)(t0 & 63);
     if (j0 >= j1)
         return 0;
-    for (w = j0 >> 6; w <= (j1 - 1) >> 6; w++) {
-        uint64_t valid = ~(uint64_t)0, o = t0 + 64 * w, s = seg[w], g = prog[w], c, sm;
-        if (w == (j0 >> 6))
+    w0 = j0 >> 6;
+    w1 = (j1 - 1) >> 6;
+    for (w = w0; w <= w1; w++) {
+        uint64_t valid = ~(uint64_t)0, s = seg[w], g = prog[w], wk = weak[w], c, sm, po, sc;
+        if (w == w0)
             valid &= ~(uint64_t)0 << (j0 & 63);
-        if (w == ((j1 - 1) >> 6) && (j1 & 63))
+        if (w == w1 && (j1 & 63))
             valid &= ~(uint64_t)0 >> (64 - (j1 & 63));
-        sm = nw_window(small, o);
-        count += (uint64_t)nw_popcount64(~(s | g | weak[w] | sm) & valid);
+        sm = (sp[w] >> r) | ((sp[w + 1] << 1) << (63 - r));
+        po = (pp[w] >> r) | ((pp[w + 1] << 1) << (63 - r));
+        sc = (cp[w] >> r) | ((cp[w + 1] << 1) << (63 - r));
+        count += (uint64_t)nw_popcount64(~(s | g | wk | sm) & valid);
         /* a weak hit makes a candidate with a small prime factor (or with prog) */
-        c = ~(s | nw_window(poison, o)) & (g | nw_window(scand, o) | (weak[w] & sm)) & valid;
+        c = ~(s | po) & (g | sc | (wk & sm)) & valid;
         /* most words hold no candidate or one: the first is written without a branch
          * (kept only if there is one), a loop takes the rest */
         cand[ncand] = (uint32_t)(64 * w + (uint64_t)nw_ctz64(c | ((uint64_t)1 << 63)));

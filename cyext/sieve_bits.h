@@ -1,6 +1,5 @@
 /* The bit-per-odd-number sieve of the BPSW sweep (see bpsw.pyx): marking the multiples
- * of a sieving prime, testing and setting bits, reading a window of a periodic bit
- * pattern.
+ * of a sieving prime, testing, setting and counting bits.
  *
  * Bit j of a segment stands for the odd number n_lo + 2 j; arrays of bits are arrays of
  * 64-bit words, bit j at word j / 64, bit j % 64, which is byte j / 8, bit j % 8 on a
@@ -96,16 +95,6 @@ static inline void nw_bit_set(uint8_t *b, uint64_t j)
 static inline void nw_bit_clear(uint8_t *b, uint64_t j)
 {
     b[j >> 3] &= (uint8_t)~(1u << (j & 7));
-}
-
-/* The 64 bits of w from bit o on (w holds at least o + 128 bits). */
-static inline uint64_t nw_window(const uint64_t *w, uint64_t o)
-{
-    uint64_t k = o >> 6;
-    unsigned r = (unsigned)(o & 63);
-    if (r == 0)
-        return w[k];
-    return (w[k] >> r) | (w[k + 1] << (64 - r));
 }
 
 #endif /* NEWRAL_SIEVE_BITS_H */
