@@ -3,6 +3,7 @@ wheel prime generator (primegen.h) and the batched modular checks (order_check.h
 cofactor.h). The sweeps themselves are tested in test_bpsw_kernel.py."""
 
 import math
+import random
 
 import gmpy2
 import pytest
@@ -289,6 +290,32 @@ def test_live_progression_agrees_with_python(data, period, kperiod, end):
     assert live == want
     assert seg_after == want_seg
     assert (g_after, t_after) == (j, tt)
+
+
+def _scan_model(seg, prog, weak, small, poison, scand, t0, j0, j1):
+    def bit(x, i):
+        return (x >> i) & 1
+
+    primes = 0
+    cands = []
+    for j in range(j0, j1):
+        if not (bit(seg, j) or bit(prog, j) or bit(weak, j) or bit(small, t0 + j)):
+            primes += 1
+        # a weak hit is a candidate only with a small prime factor it knows of
+        if not (bit(seg, j) or bit(poison, t0 + j)) and (
+                bit(prog, j) or bit(scand, t0 + j) or (bit(weak, j) and bit(small, t0 + j))):
+            cands.append(j)
+    return primes, cands
+
+
+@pytest.mark.parametrize("t0", list(range(64)) + [64, 127, 128, 1000])
+def test_scan_bits_dense_random_words_at_every_shift(t0):
+    # hypothesis draws few dense words; these have every bit at even odds, so that each
+    # pattern's window (its shift t0 mod 64, both words it joins) decides some bits
+    rng = random.Random(t0)
+    words = [rng.getrandbits(1400) for _ in range(6)]
+    for j0, j1 in ((0, 640), (3, 257), (64, 128), (100, 101)):
+        assert bpsw._scan_bits(*words, t0, j0, j1) == _scan_model(*words, t0, j0, j1)
 
 
 @settings(max_examples=200, deadline=None)
