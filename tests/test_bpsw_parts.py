@@ -323,21 +323,7 @@ def test_scan_bits_dense_random_words_at_every_shift(t0):
        st.lists(st.integers(0, (1 << 700) - 1), min_size=6, max_size=6))
 def test_scan_bits_agrees_with_python(j0, span, t0, words):
     j1 = j0 + span
-    seg, prog, weak, small, poison, scand = words
-
-    def bit(x, i):
-        return (x >> i) & 1
-
-    primes = 0
-    cands = []
-    for j in range(j0, j1):
-        if not (bit(seg, j) or bit(prog, j) or bit(weak, j) or bit(small, t0 + j)):
-            primes += 1
-        # a weak hit is a candidate only with a small prime factor it knows of
-        if not (bit(seg, j) or bit(poison, t0 + j)) and (
-                bit(prog, j) or bit(scand, t0 + j) or (bit(weak, j) and bit(small, t0 + j))):
-            cands.append(j)
-    assert bpsw._scan_bits(seg, prog, weak, small, poison, scand, t0, j0, j1) == (primes, cands)
+    assert bpsw._scan_bits(*words, t0, j0, j1) == _scan_model(*words, t0, j0, j1)
 
 
 @pytest.mark.parametrize("q", [65537, 65539, 1048573, 2**31 - 1, 4294967291])
