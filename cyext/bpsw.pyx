@@ -138,6 +138,7 @@ cdef enum:
     MAX_STRONG = 16          # distinct prime factors of 2^(p-1) - 1, p <= 127, at most
     SCAN_PIECE = 1 << 16     # odd numbers scanned for candidates at a time (see _Sweep.scan)
     PREFETCH_AHEAD = 8       # test_chunk asks for a candidate's pattern byte this far ahead
+    SAVED_SPACING = 128      # p * M / 2 for every prime p >= 19 is at least this (155 for 31)
     EV_MAP_BITS = 14         # the progression products' first table: 2^14 slots (see ev_map.h)
     KEEP_HEAP_BELOW = 8 << 20  # see heap_tuning.h
     SMALL_BLOCK_CROSSINGS = 32  # array primes below a block's bits / this mark a segment

@@ -240,8 +240,9 @@ cdef class _Sweep:
         self.qflt = <uint8_t *>malloc(QFLT_BITS // 8)
         if nw_ev_init(&self.evm, EV_MAP_BITS) != 0:
             raise MemoryError()
-        # a progression hit every p * M / 2 >= 19 offsets
-        self.saved = <uint32_t *>malloc((seg_bytes // 16 + 2) * sizeof(uint32_t))
+        # an array prime's hits in a segment (see mark_progression): one every p * M / 2
+        # offsets, which is at least SAVED_SPACING for every prime from 19 on
+        self.saved = <uint32_t *>malloc((seg_bytes // SAVED_SPACING + 2) * sizeof(uint32_t))
         self.bucket_j = <uint64_t *>malloc(NW_BLOCK_N * sizeof(uint64_t))
         self.pend_j = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
         self.pend_p = <uint32_t *>malloc(CHUNK * sizeof(uint32_t))
@@ -1343,7 +1344,8 @@ cdef class _Sweep:
         return (3 * self.seg_words() * 8 + QFLT_BITS // 8 + 3 * self.pattern_words() * 8
                 + KPERIOD + self.S
                 + (<uint64_t>1 << self.evm.bits) * sizeof(uint64_t)
-                + self.scan_piece() * sizeof(uint32_t) + self.S // 4
+                + self.scan_piece() * sizeof(uint32_t)
+                + (self.S // SAVED_SPACING + 2) * sizeof(uint32_t)
                 + NW_BLOCK_N * sizeof(uint64_t)
                 + CHUNK * (3 * sizeof(uint32_t) + 2 * sizeof(uint64_t) + 3)
                 + (spf_limit + 4) // 2 * sizeof(uint16_t) + self.cache_cap * sizeof(uint32_t)

@@ -181,6 +181,18 @@ def test_pow2_batch_agrees_with_pow(pairs):
     assert bpsw._pow2_is_one(es, ms) == [pow(2, e, m) == 1 for e, m in pairs]
 
 
+def test_progression_periods_leave_room_in_the_hit_list():
+    # mark_progression keeps an array prime's hits in a segment in a list of S / 128 + 2
+    # slots (SAVED_SPACING in bpsw.pyx): every prime from 19 on repeats its progression
+    # every p M / 2 > 128 offsets
+    # (M = ord_p(2) made even; from 2^16 on, ord_p(2) >= 17 makes it larger still)
+    def half_period(p):
+        order = bpsw._order2(p)
+        return p * (order if order % 2 == 0 else 2 * order) // 2
+    periods = [half_period(p) for p in range(19, 1 << 16) if gmpy2.is_prime(p)]
+    assert min(periods) == half_period(31) == 155 > 128
+
+
 def test_factors_of_two_to_the_d_minus_one():
     # the table behind the pre-sieve's weak hits: complete factorisations into primes
     table = bpsw._FACTORS_OF_2_TO_D_MINUS_1
